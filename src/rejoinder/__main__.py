@@ -1,0 +1,3 @@
+from rejoinder.cli import app
+
+app(prog_name="rejoinder")

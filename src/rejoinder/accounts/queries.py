@@ -1,0 +1,64 @@
+"""Every query on accounts and tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rejoinder.accounts.models import Account, ApiToken, TokenKind
+
+
+async def get_account(session: AsyncSession, account_id: int) -> Account | None:
+    return await session.get(Account, account_id)
+
+
+async def get_account_by_username(session: AsyncSession, username: str) -> Account | None:
+    stmt = select(Account).where(Account.username_key == username.casefold())
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_account_by_token(session: AsyncSession, digest: str, now: datetime) -> Account | None:
+    stmt = (
+        select(Account)
+        .join(ApiToken, ApiToken.account_id == Account.id)
+        .where(
+            ApiToken.digest == digest,
+            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
+            Account.deleted_at.is_(None),
+        )
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def insert_account(session: AsyncSession, account: Account) -> Account:
+    session.add(account)
+    await session.flush()
+    return account
+
+
+async def insert_token(
+    session: AsyncSession,
+    account_id: int,
+    digest: str,
+    kind: TokenKind,
+    created_at: datetime,
+    expires_at: datetime | None,
+    label: str | None = None,
+) -> ApiToken:
+    token = ApiToken(
+        account_id=account_id,
+        digest=digest,
+        kind=kind,
+        label=label,
+        created_at=created_at,
+        expires_at=expires_at,
+    )
+    session.add(token)
+    await session.flush()
+    return token
+
+
+async def delete_token(session: AsyncSession, digest: str) -> None:
+    await session.execute(delete(ApiToken).where(ApiToken.digest == digest))

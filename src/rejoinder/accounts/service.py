@@ -1,0 +1,94 @@
+"""Registration, login, logout and token authentication."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rejoinder import clock
+from rejoinder.accounts import queries
+from rejoinder.accounts.models import Account, Role, TokenKind
+from rejoinder.accounts.passwords import hash_password, needs_rehash, verify_password
+from rejoinder.accounts.tokens import new_token, token_digest
+from rejoinder.errors import Conflict, InvalidCredentials
+from rejoinder.moderation.limits import Rate, RateLimiter, enforce
+from rejoinder.settings import Settings
+
+SESSION_LIFETIME = timedelta(days=30)
+
+
+class AccountService:
+    def __init__(self, session: AsyncSession, settings: Settings, limiter: RateLimiter) -> None:
+        self.session = session
+        self.settings = settings
+        self.limiter = limiter
+
+    async def register(
+        self,
+        username: str,
+        password: str,
+        email: str | None = None,
+        *,
+        role: Role = Role.USER,
+        client_ip: str | None = None,
+    ) -> Account:
+        """Create an account; ``Conflict`` when the name is taken (ignoring case)."""
+        if client_ip is not None:
+            await enforce(
+                self.limiter,
+                Rate.parse(self.settings.register_rate),
+                f"register:ip:{client_ip}",
+                message="Too many accounts were created from your address; try again later.",
+            )
+        if await queries.get_account_by_username(self.session, username):
+            raise Conflict(f"The username {username!r} is taken.")
+        account = Account(
+            username=username,
+            username_key=username.casefold(),
+            email=email,
+            password_hash=await hash_password(password),
+            role=role,
+            created_at=clock.now(),
+        )
+        try:
+            async with self.session.begin_nested():
+                await queries.insert_account(self.session, account)
+        except IntegrityError:
+            # Another request registered the same name between our check and insert.
+            raise Conflict(f"The username {username!r} is taken.") from None
+        return account
+
+    async def login(
+        self, username: str, password: str, *, client_ip: str | None = None
+    ) -> tuple[Account, str]:
+        """Check the password and open a session: (account, bearer secret)."""
+        rate = Rate.parse(self.settings.login_rate)
+        keys = [f"login:user:{username.casefold()}"]
+        if client_ip is not None:
+            keys.append(f"login:ip:{client_ip}")
+        await enforce(
+            self.limiter, rate, *keys, message="Too many sign-in attempts; try again later."
+        )
+        account = await queries.get_account_by_username(self.session, username)
+        hashed = account.password_hash if account and account.deleted_at is None else None
+        if not await verify_password(hashed, password) or account is None:
+            raise InvalidCredentials("Wrong username or password.")
+        if hashed and needs_rehash(hashed):
+            account.password_hash = await hash_password(password)
+        secret = await self.issue_token(account, TokenKind.SESSION)
+        return account, secret
+
+    async def issue_token(self, account: Account, kind: TokenKind, label: str | None = None) -> str:
+        secret, digest = new_token()
+        now = clock.now()
+        expires = now + SESSION_LIFETIME if kind is TokenKind.SESSION else None
+        await queries.insert_token(self.session, account.id, digest, kind, now, expires, label)
+        return secret
+
+    async def logout(self, secret: str) -> None:
+        await queries.delete_token(self.session, token_digest(secret))
+
+    async def authenticate(self, secret: str) -> Account | None:
+        return await queries.get_account_by_token(self.session, token_digest(secret), clock.now())

@@ -1,0 +1,128 @@
+"""Dependencies every API route shares: the database session, the reader, the services."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rejoinder import events
+from rejoinder.accounts.models import Account
+from rejoinder.accounts.service import AccountService
+from rejoinder.clientip import client_ip
+from rejoinder.db.engine import Database
+from rejoinder.errors import Forbidden, Unauthenticated
+from rejoinder.moderation.limits import RateLimiter
+from rejoinder.settings import Settings
+
+SESSION_COOKIE = "rejoinder_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.limiter
+    return limiter
+
+
+async def _db_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request: committed when the route returns, before the response.
+
+    Safe methods get a read transaction; the others a write transaction (``BEGIN IMMEDIATE``
+    on SQLite). Events recorded during the request are handed to the listeners only after
+    the commit succeeded.
+    """
+    db: Database = request.app.state.db
+    factory = db.read_session if request.method in SAFE_METHODS else db.write_session
+    async with factory() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            events.drain(session)
+            raise
+        await session.commit()
+        for event in events.drain(session):
+            for listener in request.app.state.event_listeners:
+                await listener(event)
+
+
+# scope="function": the commit happens before the response is sent, so an acknowledged
+# write is a committed write.
+DbSession = Annotated[AsyncSession, Depends(_db_session, scope="function")]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+Limiter = Annotated[RateLimiter, Depends(get_limiter)]
+
+
+def get_client_ip(request: Request, settings: AppSettings) -> str:
+    peer = request.client.host if request.client else None
+    return client_ip(peer, request.headers.get("x-forwarded-for"), settings.proxy_networks)
+
+
+ClientIp = Annotated[str, Depends(get_client_ip)]
+
+
+def _bearer(request: Request) -> tuple[str | None, bool]:
+    """(secret, came from the cookie)."""
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise Unauthenticated("Use `Authorization: Bearer <token>`.")
+        return secret.strip(), False
+    cookie = request.cookies.get(SESSION_COOKIE)
+    return (cookie, True) if cookie else (None, False)
+
+
+async def get_viewer(
+    request: Request, session: DbSession, settings: AppSettings, limiter: Limiter
+) -> Account | None:
+    """The signed-in reader, or None. A bad bearer token is an error; a stale cookie is not."""
+    secret, from_cookie = _bearer(request)
+    if secret is None:
+        return None
+    if from_cookie and request.method not in SAFE_METHODS:
+        _check_same_origin(request, settings)
+    account = await AccountService(session, settings, limiter).authenticate(secret)
+    if account is None and not from_cookie:
+        raise Unauthenticated("This token is invalid or has expired; sign in again.")
+    return account
+
+
+def _check_same_origin(request: Request, settings: AppSettings) -> None:
+    # Cookies ride along on cross-site requests a browser is tricked into making; a
+    # write that carries the session cookie must come from a page of this instance.
+    origin = request.headers.get("origin")
+    if origin and origin.rstrip("/") not in _own_origins(request, settings):
+        raise Forbidden("Cross-site requests cannot use your session.")
+
+
+def _own_origins(request: Request, settings: AppSettings) -> set[str]:
+    return {settings.public_url, f"{request.url.scheme}://{request.url.netloc}"}
+
+
+Viewer = Annotated[Account | None, Depends(get_viewer)]
+
+
+async def require_account(viewer: Viewer) -> Account:
+    if viewer is None:
+        raise Unauthenticated("Sign in first.")
+    return viewer
+
+
+CurrentAccount = Annotated[Account, Depends(require_account)]
+
+
+def get_account_service(
+    session: DbSession, settings: AppSettings, limiter: Limiter
+) -> AccountService:
+    return AccountService(session, settings, limiter)
+
+
+Accounts = Annotated[AccountService, Depends(get_account_service)]

@@ -1,0 +1,45 @@
+"""Pages and comment counts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from rejoinder.api.deps import AppSettings, DbSession
+from rejoinder.comments.reading import page_out
+from rejoinder.pages import queries
+from rejoinder.pages.schemas import CountsIn, CountsOut, PageOut, PrefixCountsOut
+from rejoinder.pages.service import PageService
+
+router = APIRouter(tags=["pages"])
+
+UrlQuery = Annotated[str, Query(min_length=1, max_length=8192, description="Any URL form.")]
+DigestPrefix = Annotated[str, Path(pattern="^[0-9a-f]{4}$")]
+
+
+@router.get("/pages", response_model=PageOut)
+async def read_page(url: UrlQuery, session: DbSession, settings: AppSettings) -> PageOut:
+    """The page a URL leads to; answers before anyone has commented (and creates nothing)."""
+    pages = PageService(session, settings.max_url_length)
+    ref = pages.resolve(url)
+    return PageOut(**page_out(ref, await pages.find(ref)))
+
+
+@router.post("/counts", response_model=CountsOut)
+async def count_comments(body: CountsIn, session: DbSession, settings: AppSettings) -> CountsOut:
+    """Visible comment counts of up to 200 URLs at once, keyed by the URLs as sent."""
+    pages = PageService(session, settings.max_url_length)
+    return CountsOut(counts=await pages.counts(body.urls))
+
+
+@router.get("/counts/by-prefix/{prefix}", response_model=PrefixCountsOut)
+async def count_by_prefix(
+    prefix: DigestPrefix, session: DbSession, response: Response
+) -> PrefixCountsOut:
+    """Counts of every page whose sha256(key) starts with these 4 hex digits (k-anonymous)."""
+    # The same answer for every reader: let browsers and shared caches keep it briefly.
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return PrefixCountsOut(
+        prefix=prefix, counts=await queries.count_by_digest_prefix(session, prefix)
+    )

@@ -1,0 +1,114 @@
+"""Every error the API answers with, as an RFC 9457 ``application/problem+json`` document."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from rejoinder.api.responses import dumps
+from rejoinder.errors import RejoinderError, problem
+
+log = logging.getLogger("rejoinder")
+
+PROBLEM_JSON = "application/problem+json"
+
+_HTTP_CODES = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthenticated", "Sign in required"),
+    403: ("forbidden", "Not allowed"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    406: ("not-acceptable", "Not acceptable"),
+    413: ("payload-too-large", "Too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+}
+
+
+def problem_response(
+    request: Request, status: int, code: str, title: str, detail: str, **extra: Any
+) -> Response:
+    headers = extra.pop("headers", None) or {}
+    body = problem(status, code, title, detail, instance=request.url.path, **extra)
+    return Response(dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    errors = []
+    for error in exc.errors():
+        location = [str(part) for part in error.get("loc", ()) if part != "body"]
+        errors.append(
+            {
+                "field": ".".join(location) or "body",
+                "reason": error.get("type", "invalid"),
+                "message": str(error.get("msg", "Invalid value.")),
+            }
+        )
+    return errors
+
+
+def _validation_detail(errors: list[dict[str, Any]]) -> str:
+    if any(error["reason"] == "json_invalid" for error in errors):
+        return "The request body is not valid JSON."
+    first = errors[0] if errors else None
+    if first is None:
+        return "The request is not valid."
+    suffix = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{first['field']}: {first['message']}{suffix}"
+
+
+async def rejoinder_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RejoinderError)
+    return problem_response(
+        request, exc.status, exc.code, exc.title, exc.detail, headers=exc.headers(), **exc.extra()
+    )
+
+
+async def validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = _field_errors(exc)
+    return problem_response(
+        request, 422, "invalid-input", "Invalid input", _validation_detail(errors), errors=errors
+    )
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code, title = _HTTP_CODES.get(exc.status_code, ("error", "Error"))
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else title
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"Nothing at {request.url.path}."
+    return problem_response(
+        request, exc.status_code, code, title, detail, headers=dict(exc.headers or {})
+    )
+
+
+async def unexpected_error(request: Request, exc: Exception) -> Response:
+    request_id = request.headers.get("x-request-id") or secrets.token_hex(6)
+    log.error(
+        "unhandled error (request %s) on %s %s",
+        request_id,
+        request.method,
+        request.url.path,
+        exc_info=exc,
+    )
+    return problem_response(
+        request,
+        500,
+        "internal-error",
+        "Internal error",
+        f"Something went wrong on our side (request {request_id}).",
+        request_id=request_id,
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RejoinderError, rejoinder_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected_error)

@@ -1,0 +1,108 @@
+"""The ``rejoinder`` command: serve, migrate, and administration tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from rejoinder.settings import Settings
+
+app = typer.Typer(
+    help="Rejoinder: the comment section for every page on the web.", no_args_is_help=True
+)
+user_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+console = Console(stderr=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to bind.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
+) -> None:
+    """Serve the web app and the API."""
+    import uvicorn
+
+    settings = Settings()
+    console.print(f"Rejoinder on http://{host or settings.host}:{port or settings.port}")
+    uvicorn.run(
+        "rejoinder.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        proxy_headers=False,  # the app reads X-Forwarded-For itself, from trusted proxies only
+        server_header=False,
+        log_level="info",
+    )
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Bring the database schema up to date (or to REVISION)."""
+    from rejoinder.db import migrate as migrations
+
+    settings = Settings()
+    migrations.upgrade(settings, revision)
+    console.print(f"[green]Database at {revision}[/green]")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@user_app.command("create")
+def create_user(
+    name: Annotated[str, typer.Argument(help="Username.")],
+    admin: Annotated[bool, typer.Option("--admin", help="Make the account an admin.")] = False,
+    email: Annotated[str | None, typer.Option(help="E-mail address.")] = None,
+) -> None:
+    """Create an account; the password comes from a prompt, or from stdin when piped."""
+    from pydantic import ValidationError
+
+    from rejoinder.accounts.models import Role
+    from rejoinder.accounts.schemas import AccountCreate
+    from rejoinder.errors import RejoinderError
+
+    try:
+        data = AccountCreate(username=name, password=_read_password(), email=email)
+    except ValidationError as exc:
+        for error in exc.errors():
+            console.print(f"[red]{'.'.join(map(str, error['loc']))}: {error['msg']}[/red]")
+        raise typer.Exit(2) from None
+    role = Role.ADMIN if admin else Role.USER
+    try:
+        asyncio.run(_create_user(data, role))
+    except RejoinderError as exc:
+        console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"[green]Created {role.value} {name}[/green]")
+
+
+async def _create_user(data: object, role: object) -> None:
+    from rejoinder.accounts.models import Role
+    from rejoinder.accounts.schemas import AccountCreate
+    from rejoinder.accounts.service import AccountService
+    from rejoinder.db.engine import Database
+    from rejoinder.moderation.limits import MemoryRateLimiter
+
+    assert isinstance(data, AccountCreate)
+    assert isinstance(role, Role)
+    settings = Settings()
+    db = Database(settings)
+    try:
+        async with db.write_session() as session:
+            service = AccountService(session, settings, MemoryRateLimiter())
+            await service.register(data.username, data.password, data.email, role=role)
+            await session.commit()
+    finally:
+        await db.dispose()

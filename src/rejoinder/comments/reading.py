@@ -1,0 +1,95 @@
+"""The thread read path: a fixed number of indexed queries, whatever the table sizes.
+
+1. URL -> key -> page, through the alias digest's unique index (1 query);
+2. one page of top-level comments in sort order, ``limit + 1`` rows to know if more follow;
+3. every descendant of those top-level comments, by ``root_id`` (same index);
+4. for a signed-in reader, their votes on this page (``ix_votes_account_page``).
+
+Nothing is rendered here: comment HTML was sanitized once, when it was written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rejoinder.accounts.models import Account
+from rejoinder.comments import queries
+from rejoinder.comments.schemas import Sort
+from rejoinder.comments.threads import build_thread, decode_cursor, encode_cursor
+from rejoinder.pages.models import Page
+from rejoinder.pages.service import PageRef, PageService
+from rejoinder.settings import Settings
+from rejoinder.votes import queries as vote_queries
+
+
+def page_out(ref: PageRef, page: Page | None) -> dict[str, Any]:
+    """The page as the API shows it; a page nobody has commented on yet exists only here."""
+    if page is None:
+        return {
+            "key": ref.key,
+            "url": ref.url,
+            "canonical_url": None,
+            "title": None,
+            "comment_count": 0,
+        }
+    return {
+        "key": page.key,
+        "url": page.url,
+        "canonical_url": page.canonical_url,
+        "title": page.title,
+        "comment_count": page.comment_count,
+    }
+
+
+@dataclass(slots=True)
+class Thread:
+    ref: PageRef
+    page: Page | None
+    comments: list[dict[str, Any]]
+    next_cursor: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "page": page_out(self.ref, self.page),
+            "comments": self.comments,
+            "next_cursor": self.next_cursor,
+        }
+
+
+class ThreadReader:
+    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+        self.session = session
+        self.settings = settings
+        self.pages = PageService(session, settings.max_url_length)
+
+    async def read(
+        self,
+        url: str,
+        *,
+        sort: Sort = Sort.TOP,
+        limit: int | None = None,
+        cursor: str | None = None,
+        viewer: Account | None = None,
+    ) -> Thread:
+        ref = self.pages.resolve(url)
+        after = decode_cursor(sort, cursor) if cursor else None
+        page = await self.pages.find(ref)
+        if page is None or page.thread_version == 0:
+            return Thread(ref, page, [], None)
+        limit = limit or self.settings.thread_page_size
+        viewer_id = viewer.id if viewer else None
+        roots = await queries.list_roots(self.session, page.id, sort, limit + 1, viewer_id, after)
+        next_cursor = encode_cursor(sort, roots[limit - 1]) if len(roots) > limit else None
+        roots = roots[:limit]
+        root_ids = [row.id for row in roots]
+        rows = roots + await queries.list_descendants(self.session, page.id, root_ids, viewer_id)
+        my_votes = (
+            await vote_queries.list_votes_on_page(self.session, viewer.id, page.id)
+            if viewer
+            else {}
+        )
+        comments = build_thread(rows, sort, my_votes, root_order=root_ids)
+        return Thread(ref, page, comments, next_cursor)

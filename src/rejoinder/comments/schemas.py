@@ -1,0 +1,89 @@
+"""What the comment and thread endpoints accept and return."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from rejoinder.pages.schemas import PageOut, UrlText
+
+# The configured limit (10,000 by default) is checked by the service with a clear message;
+# this bound only rejects absurd bodies before any work is done.
+Body = Annotated[str, StringConstraints(min_length=1, max_length=100_000)]
+GuestName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class Sort(enum.StrEnum):
+    TOP = "top"
+    NEW = "new"
+    OLD = "old"
+    CONTROVERSIAL = "controversial"
+
+
+class CommentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: UrlText | None = Field(None, description="The page; may be omitted on a reply.")
+    parent_id: Annotated[int, Field(gt=0, le=2**62)] | None = None
+    body: Body = Field(description="Markdown (CommonMark, no raw HTML).")
+    nsfw: bool = False
+    author_name: GuestName | None = Field(
+        None, description="Display name of a guest comment, where the instance allows them."
+    )
+
+
+class CommentUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body: Body
+
+
+class VoteIn(BaseModel):
+    # Strict: true/"1" are not votes, and a client sending them has a bug worth seeing.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    value: Annotated[int, Field(ge=-1, le=1, description="1 up, -1 down, 0 withdraws.")]
+
+
+class AuthorOut(BaseModel):
+    name: str
+
+
+class CommentStatusOut(enum.StrEnum):
+    VISIBLE = "visible"
+    PENDING = "pending"
+    REMOVED = "removed"
+    DELETED = "deleted"
+
+
+class CommentOut(BaseModel):
+    id: int
+    parent_id: int | None
+    author: AuthorOut | None = Field(description="null on deleted and removed placeholders.")
+    body_html: str = Field(description="Sanitized HTML; empty on placeholders.")
+    created_at: datetime
+    edited_at: datetime | None
+    score: int
+    upvotes: int
+    downvotes: int
+    my_vote: Literal[-1, 0, 1]
+    status: CommentStatusOut
+    nsfw: bool
+    replies: list[CommentOut]
+
+
+class ThreadOut(BaseModel):
+    page: PageOut
+    comments: list[CommentOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next top-level page.")
+
+
+class VoteOut(BaseModel):
+    comment_id: int
+    score: int
+    upvotes: int
+    downvotes: int
+    my_vote: Literal[-1, 0, 1]

@@ -1,0 +1,9 @@
+"""Imports every domain's tables so that ``Base.metadata`` knows them all (Alembic, tests)."""
+
+from rejoinder.accounts import models as accounts
+from rejoinder.comments import models as comments
+from rejoinder.db.base import Base
+from rejoinder.pages import models as pages
+from rejoinder.votes import models as votes
+
+__all__ = ["Base", "accounts", "comments", "pages", "votes"]

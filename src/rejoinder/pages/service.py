@@ -1,0 +1,76 @@
+"""From a URL a reader brings to the page that holds its discussion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rejoinder import clock
+from rejoinder.errors import InvalidUrl
+from rejoinder.pages import queries
+from rejoinder.pages.models import Page
+from rejoinder.pages.urlnorm import UrlRejected, clean_url, key_digest, url_key
+
+
+@dataclass(frozen=True, slots=True)
+class PageRef:
+    """A URL resolved to its discussion key, before any database work."""
+
+    key: str
+    url: str
+    digest: str
+
+
+def resolve(raw: str, max_length: int = 2048) -> PageRef:
+    """Normalise a URL or raise ``InvalidUrl`` with a message for the reader."""
+    if len(raw.strip()) > max_length:
+        raise InvalidUrl(
+            f"Addresses longer than {max_length} characters cannot be discussed.", "too_long"
+        )
+    try:
+        key = url_key(raw)
+        url = clean_url(raw)
+    except UrlRejected as exc:
+        raise InvalidUrl(str(exc), exc.reason) from None
+    return PageRef(key=key, url=url, digest=key_digest(key))
+
+
+class PageService:
+    def __init__(self, session: AsyncSession, max_url_length: int = 2048) -> None:
+        self.session = session
+        self.max_url_length = max_url_length
+
+    def resolve(self, raw: str) -> PageRef:
+        return resolve(raw, self.max_url_length)
+
+    async def find(self, ref: PageRef) -> Page | None:
+        return await queries.get_page_by_digest(self.session, ref.digest)
+
+    async def get_or_create(self, ref: PageRef) -> Page:
+        """The page for this key, created on first use (e.g. the first comment)."""
+        page = await queries.get_page_by_digest(self.session, ref.digest)
+        if page is not None:
+            return page
+        page = Page(key=ref.key, url=ref.url, created_at=clock.now())
+        try:
+            async with self.session.begin_nested():
+                return await queries.insert_page(self.session, page, ref.digest)
+        except IntegrityError:
+            # A concurrent first comment created it: use theirs.
+            existing = await queries.get_page_by_digest(self.session, ref.digest)
+            if existing is None:
+                raise
+            return existing
+
+    async def counts(self, urls: list[str]) -> dict[str, int]:
+        """Visible comment counts by URL as sent; unusable URLs count 0 rather than fail."""
+        digests: dict[str, str] = {}
+        for raw in urls:
+            try:
+                digests[raw] = self.resolve(raw).digest
+            except InvalidUrl:
+                continue
+        found = await queries.count_by_digests(self.session, set(digests.values()))
+        return {raw: found.get(digests.get(raw, ""), 0) for raw in urls}

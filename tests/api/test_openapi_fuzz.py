@@ -1,0 +1,49 @@
+"""Schemathesis fuzzes every operation of the served OpenAPI schema: no 5xx, no response
+that breaks its own schema."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+
+import pytest
+import schemathesis
+from conftest import make_settings
+from hypothesis import HealthCheck, given, settings
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+)
+
+from rejoinder.app import create_app
+
+
+@pytest.fixture(scope="module")
+def fuzz_app(sqlite_template, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("fuzz")
+    shutil.copyfile(sqlite_template, directory / "fuzz.db")
+    app = create_app(make_settings(f"sqlite:///{directory / 'fuzz.db'}", directory))
+    yield app
+    asyncio.run(app.state.db.dispose())
+
+
+def test_api_never_fails_or_breaks_its_schema(fuzz_app):
+    schema = schemathesis.openapi.from_asgi("/api/openapi.json", fuzz_app)
+    checked = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+        def check(case):
+            response = case.call()
+            assert response.status_code < 500, (
+                f"{case.method} {case.formatted_path}: {response.text}"
+            )
+            case.validate_response(
+                response, checks=(response_schema_conformance, content_type_conformance)
+            )
+
+        check()
+        checked.append(operation.label)
+    assert len(checked) >= 10, checked

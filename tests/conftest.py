@@ -1,0 +1,149 @@
+"""Shared fixtures: every API test runs once on SQLite and once on PostgreSQL.
+
+PostgreSQL comes from ``REJOINDER_TEST_DATABASE_URL`` (default: the local server's ``test``
+database). The suite creates a database of its own there, migrates it once, empties it after
+each test and drops it at the end, because the server outlives the run. SQLite gets a
+migrated template file, copied for each test. With ``CI=true`` an unreachable PostgreSQL or
+Redis fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from rejoinder.app import create_app
+from rejoinder.db import migrate
+from rejoinder.db.models import Base
+from rejoinder.settings import Settings
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PG_ADMIN_URL = os.environ.get(
+    "REJOINDER_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("REJOINDER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+BACKENDS = ["sqlite", "postgres"]
+
+
+def unavailable(what: str, why: object) -> None:
+    """Fail under CI, skip elsewhere, and say why either way."""
+    message = f"{what} is not reachable ({why})"
+    if IN_CI:
+        pytest.fail(f"{message}; CI=true requires it", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+async def _pg_admin(sql: str) -> None:
+    conn = await asyncpg.connect(
+        PG_ADMIN_URL.replace("postgresql+asyncpg", "postgresql"), timeout=5
+    )
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this run, dropped afterwards."""
+    name = f"rejoinder_test_{os.getpid()}_{secrets.token_hex(3)}"
+    try:
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        unavailable(f"PostgreSQL at {PG_ADMIN_URL}", exc)
+    url = _with_database(PG_ADMIN_URL, name)
+    migrate.upgrade(Settings(database_url=url, secret_key="test"))
+    yield url
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that each test copies, so no test sees another's rows."""
+    directory = tmp_path_factory.mktemp("sqlite-template")
+    path = directory / "template.db"
+    migrate.upgrade(Settings(database_url=f"sqlite:///{path}", secret_key="test"))
+    return path
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database on each backend in turn."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "rejoinder.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
+        return
+    url: str = request.getfixturevalue("postgres_url")
+    yield url
+    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    asyncio.run(_truncate(url, tables))
+
+
+async def _truncate(url: str, tables: str) -> None:
+    conn = await asyncpg.connect(url, timeout=5)
+    try:
+        await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    finally:
+        await conn.close()
+
+
+def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "data_dir": data_dir,
+        "secret_key": "test-secret-key",
+        # Most tests register and sign in many accounts from one address; the rate-limit
+        # tests set their own limits.
+        "register_rate": "10000/60",
+        "login_rate": "10000/60",
+        "public_url": "http://testserver",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Override in a test module to change the app's settings."""
+    return {}
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, settings_overrides: dict[str, Any]) -> Settings:
+    return make_settings(database_url, tmp_path, **settings_overrides)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.10", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
