@@ -44,7 +44,7 @@ def serve(
 
 @app.command()
 def migrate(
-    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "heads",
 ) -> None:
     """Bring the database schema up to date (or to REVISION)."""
     from rejoinder.db import migrate as migrations

@@ -529,14 +529,12 @@ def _unwrap_amp(site: str, path: str, query: str | None, fragment: str | None) -
     ``google.com/amp/s/example.com/a`` and ``example-com.cdn.ampproject.org/c/s/example.com/a``
     both wrap ``https://example.com/a``; without the ``s/`` the original is http.
     """
-    segments = path.split("/")[1:]
-    if _is_amp_viewer(site) and segments[0] == "amp":
-        rest = segments[1:]
-    elif site.endswith(rules.AMP_CACHE_HOST_SUFFIXES) and segments[0] in (
+    first, *rest = path.split("/")[1:]
+    is_viewer = _is_amp_viewer(site) and first == "amp"
+    is_cache = site.endswith(rules.AMP_CACHE_HOST_SUFFIXES) and first in (
         rules.AMP_CACHE_CONTENT_TYPES
-    ):
-        rest = segments[1:]
-    else:
+    )
+    if not (is_viewer or is_cache):
         return None
     scheme = "http"
     if rest[:1] == ["s"]:
