@@ -127,3 +127,22 @@ class TestLoginLimits:
             "/api/v1/accounts", json={"username": "reg3", "password": PASSWORD}
         )
         assert response.status_code == 429
+
+
+async def test_api_tokens_create_list_revoke(client):
+    user = await make_user(client, "scripter")
+    created = await client.post("/api/v1/tokens", json={"label": "my script"}, headers=user.auth)
+    assert created.status_code == 201
+    secret = created.json()["token"]
+    api_auth = {"Authorization": f"Bearer {secret}"}
+    assert (await client.get("/api/v1/me", headers=api_auth)).json()["username"] == "scripter"
+    listed = await client.get("/api/v1/tokens", headers=user.auth)
+    assert [t["label"] for t in listed.json()] == ["my script"]
+    assert "token" not in listed.json()[0]
+    token_id = created.json()["id"]
+    other = await make_user(client)
+    assert (
+        await client.delete(f"/api/v1/tokens/{token_id}", headers=other.auth)
+    ).status_code == 404
+    assert (await client.delete(f"/api/v1/tokens/{token_id}", headers=user.auth)).status_code == 204
+    assert (await client.get("/api/v1/me", headers=api_auth)).status_code == 401

@@ -62,3 +62,19 @@ async def insert_token(
 
 async def delete_token(session: AsyncSession, digest: str) -> None:
     await session.execute(delete(ApiToken).where(ApiToken.digest == digest))
+
+
+async def list_tokens(session: AsyncSession, account_id: int, kind: TokenKind) -> list[ApiToken]:
+    stmt = (
+        select(ApiToken)
+        .where(ApiToken.account_id == account_id, ApiToken.kind == kind)
+        .order_by(ApiToken.id)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def delete_token_of(session: AsyncSession, account_id: int, token_id: int) -> bool:
+    result = await session.execute(
+        delete(ApiToken).where(ApiToken.id == token_id, ApiToken.account_id == account_id)
+    )
+    return bool(getattr(result, "rowcount", 0))

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rejoinder import clock
 from rejoinder.accounts import queries
-from rejoinder.accounts.models import Account, Role, TokenKind
+from rejoinder.accounts.models import Account, ApiToken, Role, TokenKind
 from rejoinder.accounts.passwords import hash_password, needs_rehash, verify_password
 from rejoinder.accounts.tokens import new_token, token_digest
 from rejoinder.errors import Conflict, InvalidCredentials
@@ -17,6 +17,9 @@ from rejoinder.moderation.limits import Rate, RateLimiter, enforce
 from rejoinder.settings import Settings
 
 SESSION_LIFETIME = timedelta(days=30)
+# Enough for every device and script a person uses; the cap keeps a stolen session from
+# minting tokens without bound.
+MAX_API_TOKENS = 50
 
 
 class AccountService:
@@ -81,11 +84,26 @@ class AccountService:
         return account, secret
 
     async def issue_token(self, account: Account, kind: TokenKind, label: str | None = None) -> str:
+        secret, _token = await self._issue(account, kind, label)
+        return secret
+
+    async def create_api_token(self, account: Account, label: str) -> tuple[str, ApiToken]:
+        """A long-lived token for a script or the extension: (secret, stored row)."""
+        existing = await queries.list_tokens(self.session, account.id, TokenKind.API)
+        if len(existing) >= MAX_API_TOKENS:
+            raise Conflict(f"An account may hold at most {MAX_API_TOKENS} API tokens.")
+        return await self._issue(account, TokenKind.API, label)
+
+    async def _issue(
+        self, account: Account, kind: TokenKind, label: str | None
+    ) -> tuple[str, ApiToken]:
         secret, digest = new_token()
         now = clock.now()
         expires = now + SESSION_LIFETIME if kind is TokenKind.SESSION else None
-        await queries.insert_token(self.session, account.id, digest, kind, now, expires, label)
-        return secret
+        token = await queries.insert_token(
+            self.session, account.id, digest, kind, now, expires, label
+        )
+        return secret, token
 
     async def logout(self, secret: str) -> None:
         await queries.delete_token(self.session, token_digest(secret))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, UnaryExpression, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rejoinder.accounts.models import Account
@@ -20,7 +21,7 @@ def _readable(viewer_id: int | None) -> ColumnElement[bool]:
     return or_(Comment.status != CommentStatus.PENDING, Comment.author_id == viewer_id)
 
 
-def _thread_select() -> Select[tuple[object, ...]]:
+def _thread_select() -> Select[*tuple[Any, ...]]:
     return select(
         Comment.id,
         Comment.parent_id,
@@ -51,6 +52,7 @@ async def list_roots(
     stmt = _thread_select().where(
         Comment.page_id == page_id, Comment.root_id.is_(None), _readable(viewer_id)
     )
+    order: tuple[UnaryExpression[Any], ...]
     if sort is Sort.TOP:
         order = (Comment.score.desc(), Comment.id.asc())
     elif sort is Sort.NEW:
@@ -80,7 +82,7 @@ async def list_roots(
         else:
             stmt = stmt.where(Comment.id > last_id)
     stmt = stmt.order_by(*order).limit(limit)
-    return [ThreadRow(*values) for values in (await session.execute(stmt)).all()]
+    return [ThreadRow._make(values) for values in (await session.execute(stmt)).all()]
 
 
 async def list_descendants(
@@ -91,7 +93,7 @@ async def list_descendants(
     stmt = _thread_select().where(
         Comment.page_id == page_id, Comment.root_id.in_(root_ids), _readable(viewer_id)
     )
-    return [ThreadRow(*values) for values in (await session.execute(stmt)).all()]
+    return [ThreadRow._make(values) for values in (await session.execute(stmt)).all()]
 
 
 async def get_comment(
