@@ -1,0 +1,1 @@
+"""Live updates: the broker that fans messages out, and the server-sent event stream."""
