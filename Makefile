@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Made only when Debian's chromium and playwright-core are both installed (browser tests).
+BROWSER_STAMP := node_modules/.browser-ready
 
-.PHONY: run test lint format bench clean
+.PHONY: run test browser extension lint format bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Rejoinder needs Python 3.11 or newer")'
@@ -17,8 +19,23 @@ run: $(STAMP)
 	$(BIN)/rejoinder migrate
 	$(BIN)/rejoinder serve
 
-test: $(STAMP)
+# Without chromium the browser tests are skipped with the reason, except in CI, which fails.
+$(BROWSER_STAMP): package-lock.json scripts/ensure-browser.sh $(wildcard /usr/bin/chromium)
+	@if scripts/ensure-browser.sh; then touch $@; \
+	elif [ "$$CI" = true ]; then echo "make: CI=true, so missing browser tooling fails the run." >&2; exit 1; \
+	else echo "make: browser tests (tests/e2e) will be skipped: see the reason above." >&2; fi
+
+browser: $(BROWSER_STAMP)
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
+	node --test tests/js/
+	@if [ -f $(BROWSER_STAMP) ]; then node --test --test-concurrency=1 tests/e2e/; \
+	else echo "make: SKIPPED browser tests (tests/e2e): scripts/ensure-browser.sh could not set them up."; fi
+
+# dist/rejoinder-chromium.zip and dist/rejoinder-firefox.zip; Node 20, no npm packages.
+extension:
+	node scripts/build-extension.mjs dist
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -29,4 +46,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) dist
+	rm -rf $(VENV) dist node_modules test-results
