@@ -1,0 +1,1 @@
+"""Shared links: readers submit a page to the front page, vote on it, and rank it."""
