@@ -118,7 +118,12 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
         # tests set their own limits.
         "register_rate": "10000/60",
         "login_rate": "10000/60",
+        "comment_rate": "10000/60",
+        "vote_rate": "10000/60",
+        "report_rate": "10000/60",
         "public_url": "http://testserver",
+        # Tests reach no network; the fetching tests drive the runner themselves.
+        "fetch_enabled": False,
     }
     values.update(overrides)
     return Settings(**values)

@@ -11,9 +11,13 @@ from rejoinder import __version__
 from rejoinder.api import openapi, problems
 from rejoinder.api.v1 import router as api_router
 from rejoinder.db.engine import Database
+from rejoinder.fetching.runner import background_fetching
 from rejoinder.middleware import BodyLimit
-from rejoinder.moderation.limits import MemoryRateLimiter
+from rejoinder.moderation.limits import MemoryRateLimiter, RedisRateLimiter
+from rejoinder.realtime.broker import make_broker
+from rejoinder.realtime.publisher import EventPublisher
 from rejoinder.settings import Settings
+from rejoinder.web import router as web
 
 # Comments are at most 100,000 characters; a request body never needs more than this.
 MAX_BODY_BYTES = 1_000_000
@@ -24,10 +28,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await app.state.broker.start()
         try:
-            yield
+            async with background_fetching(app.state.db, settings):
+                yield
         finally:
+            await app.state.broker.stop()
             await app.state.db.dispose()
+            if isinstance(app.state.limiter, RedisRateLimiter):
+                await app.state.limiter.close()
 
     app = FastAPI(
         title="Rejoinder",
@@ -40,10 +49,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = Database(settings)
-    app.state.limiter = MemoryRateLimiter()
+    # With Redis, limits hold across workers and servers; without it, per process.
+    app.state.limiter = (
+        RedisRateLimiter.from_url(settings.redis_url, settings.redis_prefix)
+        if settings.redis_url
+        else MemoryRateLimiter()
+    )
     app.state.event_listeners = []
+    app.state.broker = make_broker(settings)
+    app.state.event_listeners.append(EventPublisher(app.state.db, app.state.broker))
     problems.install(app)
     openapi.install(app)
     app.include_router(api_router)
+    web.install(app)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     return app

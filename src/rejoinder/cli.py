@@ -39,6 +39,9 @@ def serve(
         proxy_headers=False,  # the app reads X-Forwarded-For itself, from trusted proxies only
         server_header=False,
         log_level="info",
+        # Live streams never finish on their own: without a limit, a restart would wait up
+        # to their lifetime. Cut them after 5 s; browsers reconnect to the new process.
+        timeout_graceful_shutdown=5,
     )
 
 
@@ -106,3 +109,69 @@ async def _create_user(data: object, role: object) -> None:
             await session.commit()
     finally:
         await db.dispose()
+
+
+@user_app.command("role")
+def set_user_role(
+    name: Annotated[str, typer.Argument(help="Username.")],
+    role: Annotated[str, typer.Argument(help="user, moderator or admin.")],
+) -> None:
+    """Appoint a moderator or admin (or make one a user again)."""
+    from rejoinder.accounts.models import Role
+    from rejoinder.errors import RejoinderError
+
+    try:
+        new_role = Role(role)
+    except ValueError:
+        console.print(f"Role must be one of: {', '.join(r.value for r in Role)}", style="red")
+        raise typer.Exit(2) from None
+    try:
+        asyncio.run(_set_role(name, new_role))
+    except RejoinderError as exc:
+        console.print(exc.detail, markup=False, style="red")
+        raise typer.Exit(1) from None
+    console.print(f"{name} is now {new_role.value}", markup=False, style="green")
+
+
+async def _set_role(name: str, role: object) -> None:
+    from rejoinder.accounts.models import Role
+    from rejoinder.db.engine import Database
+    from rejoinder.moderation.roles import set_role
+
+    assert isinstance(role, Role)
+    db = Database(Settings())
+    try:
+        async with db.write_session() as session:
+            await set_role(session, name, role, actor=None)
+            await session.commit()
+    finally:
+        await db.dispose()
+
+
+@app.command("fetch")
+def fetch_page(
+    url: Annotated[str, typer.Argument(help="The page to fetch.")],
+    store: Annotated[
+        bool, typer.Option(help="Update the page's discussion, if it has one, with the result.")
+    ] = True,
+) -> None:
+    """Fetch a page now (as the background fetcher would) and print its metadata."""
+    from rejoinder.errors import RejoinderError
+    from rejoinder.fetching.manual import METADATA_FIELDS, fetch_now
+    from rejoinder.fetching.safe_http import FetchError
+
+    try:
+        result = asyncio.run(fetch_now(Settings(), url, store=store))
+    except (RejoinderError, FetchError) as exc:
+        console.print(f"Not fetched: {exc}", markup=False, style="red")
+        raise typer.Exit(1) from None
+    meta = result.metadata
+    # Page text is hostile: plain echo (no rich markup), control characters already removed.
+    typer.echo(f"url: {result.page.url}")
+    for name in METADATA_FIELDS:
+        value = getattr(meta, name)
+        if value is not None:
+            typer.echo(f"{name}: {value}")
+    typer.echo(f"text: {len(meta.text)} characters, sha256 {meta.text_sha256}")
+    if result.page_id is not None:
+        typer.echo(f"stored on page {result.page_id}")

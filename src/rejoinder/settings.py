@@ -15,7 +15,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -51,14 +51,70 @@ class Settings(BaseSettings):
     max_depth: int = Field(8, ge=1, le=64, description="Deeper replies attach at this depth.")
     max_url_length: int = Field(2048, ge=64, le=8192)
     thread_page_size: int = Field(100, ge=1, le=1000)
+    # Streams end after this long so proxies and load balancers rotate connections and a
+    # worker being restarted is not held open forever; browsers reconnect on their own.
+    stream_lifetime_seconds: float = Field(1800, gt=0, le=86_400)
+    stream_keepalive_seconds: float = Field(
+        15, gt=0, le=300, description="Idle interval before a `: keep-alive` comment."
+    )
 
     login_rate: str = Field("10/60", description="Logins per IP and per account: N/seconds.")
     register_rate: str = Field("5/3600", description="Registrations per IP: N/seconds.")
+    comment_rate: str = Field("10/60", description="Comments per account and per IP.")
+    vote_rate: str = Field("60/60", description="Votes per account and per IP.")
+    report_rate: str = Field("20/3600", description="Reports per account and per IP.")
+
+    # Moderation: see rejoinder/moderation/holds.py for what each rule does.
+    report_threshold: int = Field(3, ge=1, le=1000, description="Reports that hide an item.")
+    hold_account_age_hours: float = Field(
+        0, ge=0, description="Hold comments from accounts younger than this; 0 is off."
+    )
+    hold_min_approved_comments: int = Field(
+        0, ge=0, le=1000, description="Hold comments until an account has this many approved."
+    )
+    hold_max_links: int = Field(5, ge=0, le=1000, description="Hold comments with more links.")
+    blocked_words: list[str] = Field(
+        default_factory=list, description="Whole words that hold a comment (any case)."
+    )
+    blocked_patterns: list[str] = Field(
+        default_factory=list, description="Regular expressions that hold a comment."
+    )
+    flood_window_seconds: int = Field(
+        3600, ge=0, description="How long identical texts are remembered; 0 is off."
+    )
+    flood_max_pages: int = Field(
+        2, ge=1, le=1000, description="Other pages one text may appear on before it is held."
+    )
+    classifier: str = Field(
+        "profanity-check", description="Abuse classifier: profanity-check or none."
+    )
+    classifier_threshold: float = Field(
+        0.95, ge=0, le=1, description="Hold comments the classifier scores above this."
+    )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated proxy networks whose XFF is believed."
     )
     cookie_secure: bool | None = Field(
         None, description="Secure flag on cookies; default: when PUBLIC_URL is https."
+    )
+
+    # Background fetching of discussed pages (title, metadata, a snapshot of the text).
+    fetch_enabled: bool = Field(True, description="Run the page fetcher in this process.")
+    fetch_allow_loopback: bool = Field(
+        False, description="Let the fetcher reach 127.0.0.0/8 and ::1 (tests, development)."
+    )
+    fetch_connect_timeout: float = Field(5.0, gt=0, le=60, description="Seconds to connect.")
+    fetch_total_timeout: float = Field(
+        20.0, gt=0, le=300, description="Seconds for a whole fetch, redirects included."
+    )
+    fetch_max_bytes: int = Field(
+        5_000_000, ge=1024, le=50_000_000, description="Largest page body, after decompression."
+    )
+    fetch_workers: int = Field(2, ge=1, le=16, description="Concurrent fetches per process.")
+    fetch_poll_seconds: float = Field(2.0, gt=0, le=300, description="Idle queue poll interval.")
+    fetch_max_attempts: int = Field(4, ge=1, le=20, description="Tries before a fetch fails.")
+    fetch_retry_seconds: float = Field(
+        60.0, ge=0, le=86_400, description="Wait before the first retry; each retry waits 4x."
     )
 
     @classmethod
@@ -83,10 +139,19 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("login_rate", "register_rate")
+    @field_validator("login_rate", "register_rate", "comment_rate", "vote_rate", "report_rate")
     @classmethod
     def _check_rate(cls, value: str) -> str:
         parse_rate(value)
+        return value
+
+    @field_validator("blocked_words", "blocked_patterns", "classifier")
+    @classmethod
+    def _check_filters(cls, value: Any, info: ValidationInfo) -> Any:
+        # Imported here: the filters module imports this one for its type.
+        from rejoinder.moderation import filters
+
+        filters.validate_setting(info.field_name or "", value)
         return value
 
     @field_validator("public_url")

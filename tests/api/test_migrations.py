@@ -15,6 +15,7 @@ from sqlalchemy import inspect
 
 from rejoinder.db import migrate
 from rejoinder.db.models import Base
+from rejoinder.search import is_search_object
 from rejoinder.settings import Settings
 
 
@@ -45,8 +46,13 @@ async def _async_tables(url: str) -> set[str]:
     try:
         async with engine.connect() as conn:
             names = await conn.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+            # Search's FTS5 tables and expression indexes are not described by the models.
+            names = {name for name in names if not is_search_object(name)}
+            opts = {"include_name": lambda name, _type, _parents: not is_search_object(name)}
             diff = await conn.run_sync(
-                lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+                lambda sync: compare_metadata(
+                    MigrationContext.configure(sync, opts=opts), Base.metadata
+                )
             )
     finally:
         await engine.dispose()

@@ -22,7 +22,11 @@ from rejoinder.app import create_app
 def fuzz_app(sqlite_template, tmp_path_factory):
     directory = tmp_path_factory.mktemp("fuzz")
     shutil.copyfile(sqlite_template, directory / "fuzz.db")
-    app = create_app(make_settings(f"sqlite:///{directory / 'fuzz.db'}", directory))
+    # Live streams end after their lifetime; a short one keeps each fuzzed stream brief.
+    settings = make_settings(
+        f"sqlite:///{directory / 'fuzz.db'}", directory, stream_lifetime_seconds=0.05
+    )
+    app = create_app(settings)
     yield app
     asyncio.run(app.state.db.dispose())
 

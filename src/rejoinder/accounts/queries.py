@@ -78,3 +78,18 @@ async def delete_token_of(session: AsyncSession, account_id: int, token_id: int)
         delete(ApiToken).where(ApiToken.id == token_id, ApiToken.account_id == account_id)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+async def delete_tokens_of_account(session: AsyncSession, account_id: int) -> None:
+    await session.execute(delete(ApiToken).where(ApiToken.account_id == account_id))
+
+
+async def delete_sessions_except(session: AsyncSession, account_id: int, keep_digest: str) -> None:
+    """Sign out every browser session of an account but one (API tokens stay)."""
+    await session.execute(
+        delete(ApiToken).where(
+            ApiToken.account_id == account_id,
+            ApiToken.kind == TokenKind.SESSION,
+            ApiToken.digest != keep_digest,
+        )
+    )

@@ -110,3 +110,43 @@ class AccountService:
 
     async def authenticate(self, secret: str) -> Account | None:
         return await queries.get_account_by_token(self.session, token_digest(secret), clock.now())
+
+    async def change_password(
+        self, account: Account, current: str, new: str, *, keep_session: str | None = None
+    ) -> None:
+        """Replace the password after checking the current one; other sessions end."""
+        await enforce(
+            self.limiter,
+            Rate.parse(self.settings.login_rate),
+            f"login:user:{account.username_key}",
+            message="Too many password attempts; try again later.",
+        )
+        if not await verify_password(account.password_hash, current):
+            raise InvalidCredentials("The current password is wrong.")
+        account.password_hash = await hash_password(new)
+        # Whoever knew the old password may hold a session: only this browser stays in.
+        keep = token_digest(keep_session) if keep_session else ""
+        await queries.delete_sessions_except(self.session, account.id, keep)
+        await self.session.flush()
+
+    async def delete_account(self, account: Account, password: str) -> None:
+        """Close an account for good.
+
+        The comments stay where they are, so replies keep their context, but show
+        "[deleted]" instead of the name; the profile page goes away; the password, e-mail
+        and every session and API token are erased; votes keep counting. The username stays
+        reserved so that nobody can take it and appear to have written the old comments.
+        """
+        await enforce(
+            self.limiter,
+            Rate.parse(self.settings.login_rate),
+            f"login:user:{account.username_key}",
+            message="Too many password attempts; try again later.",
+        )
+        if not await verify_password(account.password_hash, password):
+            raise InvalidCredentials("The password is wrong.")
+        account.deleted_at = clock.now()
+        account.password_hash = None
+        account.email = None
+        await queries.delete_tokens_of_account(self.session, account.id)
+        await self.session.flush()

@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from rejoinder.accounts.models import Account
-from rejoinder.api.deps import AppSettings, CurrentAccount, DbSession, Viewer
+from rejoinder.api.deps import AppSettings, CurrentAccount, DbSession, Gate, Viewer
 from rejoinder.api.responses import JSONBytes, dumps
 from rejoinder.comments.models import Comment
+from rejoinder.comments.queries import DELETED_AUTHOR
 from rejoinder.comments.reading import ThreadReader
 from rejoinder.comments.schemas import (
     CommentCreate,
@@ -44,12 +45,16 @@ def comment_out(comment: Comment, author_name: str | None, my_vote: int = 0) -> 
         "my_vote": my_vote,
         "status": "deleted" if comment.deleted_at else comment.status.value,
         "nsfw": comment.nsfw,
+        "pinned": comment.is_pinned,
+        "muted": False,
         "replies": [],
     }
 
 
 def _author_name(comment: Comment, author: Account | None) -> str | None:
-    return author.username if author is not None else comment.guest_name
+    if author is None:
+        return comment.guest_name
+    return DELETED_AUTHOR if author.deleted_at is not None else author.username
 
 
 @router.get("/threads", response_model=ThreadOut)
@@ -77,10 +82,10 @@ async def read_thread(
 
 @router.post("/comments", response_model=CommentOut, status_code=status.HTTP_201_CREATED)
 async def create_comment(
-    body: CommentCreate, session: DbSession, settings: AppSettings, viewer: Viewer
+    body: CommentCreate, session: DbSession, settings: AppSettings, viewer: Viewer, gate: Gate
 ) -> JSONBytes:
     """Post a comment on the page at `url`, or a reply to `parent_id`."""
-    comment, _page = await CommentService(session, settings).post(
+    comment, _page = await CommentService(session, settings, gate).post(
         body=body.body,
         author=viewer,
         url=body.url,
@@ -112,9 +117,10 @@ async def edit_comment(
     session: DbSession,
     settings: AppSettings,
     account: CurrentAccount,
+    gate: Gate,
 ) -> JSONBytes:
     """Change a comment's text: its author within the edit window, moderators always."""
-    comment = await CommentService(session, settings).edit(comment_id, body.body, account)
+    comment = await CommentService(session, settings, gate).edit(comment_id, body.body, account)
     author = await session.get(Account, comment.author_id) if comment.author_id else None
     vote = await get_vote(session, comment_id, account.id)
     return JSONBytes(comment_out(comment, _author_name(comment, author), vote.value if vote else 0))
@@ -131,7 +137,7 @@ async def delete_comment(
 
 @router.put("/comments/{comment_id}/vote", response_model=VoteOut)
 async def vote_comment(
-    comment_id: CommentId, body: VoteIn, session: DbSession, account: CurrentAccount
+    comment_id: CommentId, body: VoteIn, session: DbSession, account: CurrentAccount, gate: Gate
 ) -> VoteOut:
     """Set your vote: 1 up, -1 down, 0 none. Repeating a vote changes nothing."""
-    return VoteOut(**await VoteService(session).vote(comment_id, body.value, account))
+    return VoteOut(**await VoteService(session, gate).vote(comment_id, body.value, account))

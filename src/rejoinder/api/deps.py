@@ -14,6 +14,7 @@ from rejoinder.accounts.service import AccountService
 from rejoinder.clientip import client_ip
 from rejoinder.db.engine import Database
 from rejoinder.errors import Forbidden, Unauthenticated
+from rejoinder.moderation.gate import ModerationGate
 from rejoinder.moderation.limits import RateLimiter
 from rejoinder.settings import Settings
 
@@ -126,3 +127,13 @@ def get_account_service(
 
 
 Accounts = Annotated[AccountService, Depends(get_account_service)]
+
+
+def get_moderation_gate(
+    session: DbSession, settings: AppSettings, limiter: Limiter, ip: ClientIp
+) -> ModerationGate:
+    """Bans, rate limits, page controls and holds for this request's writes."""
+    return ModerationGate(session, settings, limiter, ip)
+
+
+Gate = Annotated[ModerationGate, Depends(get_moderation_gate)]

@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from rejoinder.api.responses import dumps
 from rejoinder.errors import RejoinderError, problem
+from rejoinder.web.errors import html_error, wants_html
 
 log = logging.getLogger("rejoinder")
 
@@ -34,6 +35,8 @@ def problem_response(
     request: Request, status: int, code: str, title: str, detail: str, **extra: Any
 ) -> Response:
     headers = extra.pop("headers", None) or {}
+    if wants_html(request):
+        return html_error(request, status, code, title, detail, headers, **extra)
     body = problem(status, code, title, detail, instance=request.url.path, **extra)
     return Response(dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
 

@@ -2,10 +2,29 @@
 
 from fastapi import APIRouter
 
-from rejoinder.api import accounts, comments, pages, tokens
+from rejoinder.api import (
+    accounts,
+    comments,
+    moderation,
+    pages,
+    preview,
+    reader_tools,
+    search,
+    snapshots,
+    stream,
+    submissions,
+    tokens,
+)
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(pages.router)
+router.include_router(snapshots.router)
 router.include_router(comments.router)
+router.include_router(preview.router)
 router.include_router(accounts.router)
+router.include_router(stream.router)
 router.include_router(tokens.router)
+router.include_router(moderation.router)
+router.include_router(reader_tools.router)
+router.include_router(submissions.router)
+router.include_router(search.router)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, Float, ForeignKey, Index, SmallInteger, String, Text
+from sqlalchemy import Boolean, Enum, Float, ForeignKey, Index, SmallInteger, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rejoinder.db.base import Base
@@ -43,6 +43,8 @@ class Comment(Base):
         default=CommentStatus.VISIBLE,
     )
     nsfw: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Moderators pin a few top-level comments; the read path shows them first.
+    is_pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     upvotes: Mapped[int] = mapped_column(default=0)
     downvotes: Mapped[int] = mapped_column(default=0)
     score: Mapped[int] = mapped_column(default=0)

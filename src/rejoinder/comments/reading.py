@@ -41,6 +41,14 @@ def page_out(ref: PageRef, page: Page | None) -> dict[str, Any]:
         "canonical_url": page.canonical_url,
         "title": page.title,
         "comment_count": page.comment_count,
+        "id": page.id,
+        "site_name": page.site_name,
+        "author": page.author,
+        "description": page.description,
+        "image_url": page.image_url,
+        "language": page.language,
+        "published_at": page.published_at,
+        "fetched_at": page.fetched_at,
     }
 
 
@@ -77,13 +85,30 @@ class ThreadReader:
         ref = self.pages.resolve(url)
         after = decode_cursor(sort, cursor) if cursor else None
         page = await self.pages.find(ref)
+        return await self.read_page(ref, page, sort=sort, limit=limit, after=after, viewer=viewer)
+
+    async def read_page(
+        self,
+        ref: PageRef,
+        page: Page | None,
+        *,
+        sort: Sort = Sort.TOP,
+        limit: int | None = None,
+        after: tuple[int, float | None] | None = None,
+        viewer: Account | None = None,
+    ) -> Thread:
+        """The thread of a page already found (the HTML door finds pages by id)."""
         if page is None or page.thread_version == 0:
             return Thread(ref, page, [], None)
         limit = limit or self.settings.thread_page_size
         viewer_id = viewer.id if viewer else None
-        roots = await queries.list_roots(self.session, page.id, sort, limit + 1, viewer_id, after)
-        next_cursor = encode_cursor(sort, roots[limit - 1]) if len(roots) > limit else None
-        roots = roots[:limit]
+        found = await queries.list_roots(self.session, page.id, sort, limit + 1, viewer_id, after)
+        # The first page leads with the pinned comments, beyond ``limit``; the cursor
+        # names the last unpinned one, and later pages leave pinned comments out.
+        pinned = [row for row in found if row.is_pinned]
+        unpinned = [row for row in found if not row.is_pinned]
+        next_cursor = encode_cursor(sort, unpinned[limit - 1]) if len(unpinned) > limit else None
+        roots = pinned + unpinned[:limit]
         root_ids = [row.id for row in roots]
         rows = roots + await queries.list_descendants(self.session, page.id, root_ids, viewer_id)
         my_votes = (
@@ -93,3 +118,16 @@ class ThreadReader:
         )
         comments = build_thread(rows, sort, my_votes, root_order=root_ids)
         return Thread(ref, page, comments, next_cursor)
+
+    async def read_subtree(
+        self, ref: PageRef, page: Page, root_id: int, *, sort: Sort, viewer: Account | None
+    ) -> Thread:
+        """One top-level comment with all its replies: a comment's permalink shows this."""
+        viewer_id = viewer.id if viewer else None
+        rows = await queries.list_subtree(self.session, page.id, root_id, viewer_id)
+        my_votes = (
+            await vote_queries.list_votes_on_page(self.session, viewer.id, page.id)
+            if viewer
+            else {}
+        )
+        return Thread(ref, page, build_thread(rows, sort, my_votes), None)

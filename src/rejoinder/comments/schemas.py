@@ -72,6 +72,8 @@ class CommentOut(BaseModel):
     my_vote: Literal[-1, 0, 1]
     status: CommentStatusOut
     nsfw: bool
+    pinned: bool = Field(False, description="Pinned by a moderator: shown first.")
+    muted: bool = Field(False, description="By an author you muted: collapse it.")
     replies: list[CommentOut]
 
 

@@ -12,6 +12,7 @@ from rejoinder.comments import queries
 from rejoinder.comments.models import Comment, CommentStatus
 from rejoinder.comments.render import render_markdown
 from rejoinder.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from rejoinder.moderation.gate import ModerationGate
 from rejoinder.pages import queries as page_queries
 from rejoinder.pages.models import Page
 from rejoinder.pages.service import PageService
@@ -30,10 +31,15 @@ def can_read(comment: Comment, viewer: Account | None) -> bool:
 
 
 class CommentService:
-    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+    def __init__(
+        self, session: AsyncSession, settings: Settings, moderation: ModerationGate | None = None
+    ) -> None:
         self.session = session
         self.settings = settings
         self.pages = PageService(session, settings.max_url_length)
+        # Bans, page controls and holds apply even without a gate from the request; rate
+        # limits need the request's (limiter, client address), so front doors pass one.
+        self.moderation = moderation or ModerationGate(session, settings)
 
     def _check_body(self, body: str) -> str:
         body = body.strip()
@@ -108,7 +114,9 @@ class CommentService:
         else:
             page = await self.pages.get_or_create(self.pages.resolve(url))
 
+        await self.moderation.admit_comment(author, page)
         rendered = render_markdown(body)
+        hold = await self.moderation.hold(author, page, rendered, body)
         now = clock.now()
         comment = Comment(
             page_id=page.id,
@@ -120,21 +128,28 @@ class CommentService:
             body_src=body,
             body_html=rendered.html,
             body_text=rendered.text,
-            status=CommentStatus.VISIBLE,
+            status=CommentStatus.PENDING if hold else CommentStatus.VISIBLE,
             nsfw=nsfw,
             created_at=now,
         )
         await queries.insert_comment(self.session, comment)
+        await self.moderation.after_post(comment, author, hold)
         visible = comment.status is CommentStatus.VISIBLE
         await page_queries.bump_thread(
             self.session, page.id, comment_delta=int(visible), commented_at=now
         )
-        events.record(self.session, events.CommentPosted(page.id, page.key, comment.id))
+        # A held comment is announced when a moderator approves it, not now.
+        if visible:
+            events.record(self.session, events.CommentPosted(page.id, page.key, comment.id))
         return comment, page
 
     async def _page_of(self, url: str) -> int | None:
         found = await self.pages.find(self.pages.resolve(url))
         return found.id if found else None
+
+    def check_can_change(self, comment: Comment, actor: Account) -> None:
+        """``Forbidden`` unless ``actor`` may edit or delete ``comment`` now (forms ask first)."""
+        self._check_author_window(comment, actor)
 
     def _check_author_window(self, comment: Comment, actor: Account) -> None:
         if is_moderator(actor):
@@ -147,21 +162,29 @@ class CommentService:
 
     async def edit(self, comment_id: int, body: str, actor: Account) -> Comment:
         """Replace the text: the author within the edit window; moderators always."""
+        await self.moderation.admit_edit(actor)
         comment = await self.get_visible(comment_id, actor)
         self._check_author_window(comment, actor)
         if comment.deleted_at is not None:
             raise Conflict("A deleted comment cannot be edited.")
         body = self._check_body(body)
         rendered = render_markdown(body)
+        page = await page_queries.get_page(self.session, comment.page_id)
+        assert page is not None
+        # An edit must not slip past the rules a new comment meets (links added later...).
+        was_visible = comment.status is CommentStatus.VISIBLE
+        hold = await self.moderation.hold(actor, page, rendered, body) if was_visible else None
         comment.body_src = body
         comment.body_html = rendered.html
         comment.body_text = rendered.text
         comment.edited_at = clock.now()
+        if hold is not None:
+            comment.status = CommentStatus.PENDING
+            self.moderation.queue_hold(comment, hold)
         await self.session.flush()
-        page = await page_queries.get_page(self.session, comment.page_id)
-        assert page is not None
-        await page_queries.bump_thread(self.session, page.id)
-        events.record(self.session, events.CommentEdited(page.id, page.key, comment.id))
+        await page_queries.bump_thread(self.session, page.id, comment_delta=-int(hold is not None))
+        event = events.CommentRemoved if hold is not None else events.CommentEdited
+        events.record(self.session, event(page.id, page.key, comment.id))
         return comment
 
     async def delete(self, comment_id: int, actor: Account) -> None:

@@ -41,6 +41,9 @@ class ThreadRow(NamedTuple):
     created_at: datetime
     edited_at: datetime | None
     deleted_at: datetime | None
+    is_pinned: bool = False
+    # Per reader: the author is one the reader muted (clients collapse the comment).
+    muted: bool = False
 
 
 def controversy(upvotes: int, downvotes: int) -> float:
@@ -108,6 +111,8 @@ def build_thread(
                 "my_vote": my_votes.get(row.id, 0),
                 "status": row.status.value,
                 "nsfw": row.nsfw,
+                "pinned": row.is_pinned,
+                "muted": row.muted,
                 "replies": replies,
             }
         if not replies:
@@ -125,6 +130,8 @@ def build_thread(
             "my_vote": 0,
             "status": _placeholder_status(row),
             "nsfw": False,
+            "pinned": False,
+            "muted": False,
             "replies": replies,
         }
 
@@ -133,7 +140,8 @@ def build_thread(
         position = {root_id: index for index, root_id in enumerate(root_order)}
         roots = sorted(roots, key=lambda row: position.get(row.id, len(position)))
     else:
-        roots = sorted(roots, key=key)
+        # Pinned top-level comments come first, whatever the sort.
+        roots = sorted(roots, key=lambda row: (not row.is_pinned, *key(row)))
     return [node for node in map(render, roots) if node is not None]
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from rejoinder.db.base import UTCDateTime
 from rejoinder.db.engine import create_engine
 from rejoinder.db.models import Base
+from rejoinder.search import is_search_object
 from rejoinder.settings import Settings
 
 config = context.config
@@ -40,6 +41,8 @@ def _run(connection: Connection) -> None:
         render_as_batch=True,
         compare_type=True,
         render_item=_render_item,
+        # Search's FTS5 tables and expression indexes are not in the models: never drop them.
+        include_name=lambda name, _type, _parents: not is_search_object(name),
     )
     with context.begin_transaction():
         context.run_migrations()

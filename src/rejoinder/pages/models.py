@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rejoinder.db.base import Base
@@ -26,6 +26,24 @@ class Page(Base):
     last_comment_at: Mapped[datetime | None]
     # Bumped on every change to the thread: the ETag and the cache key of the read path.
     thread_version: Mapped[int] = mapped_column(default=0)
+    # Moderator controls: locked takes no new comments or votes; closed takes no new comments.
+    is_locked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    is_closed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    # --- What the fetcher learned about the article (fetching/, pages/metadata.py) ---
+    # Hostile text from the article's HTML: control characters stripped, lengths capped
+    # by pages.metadata, escaped at display. title and canonical_url above are set too.
+    site_name: Mapped[str | None] = mapped_column(String(200))
+    author: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(String(1000))
+    published_at: Mapped[datetime | None]
+    image_url: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(35))
+    og_url: Mapped[str | None] = mapped_column(Text)
+    amphtml_url: Mapped[str | None] = mapped_column(Text)
+    doi: Mapped[str | None] = mapped_column(String(255))
+    fetched_at: Mapped[datetime | None]
+    fetch_error: Mapped[str | None] = mapped_column(String(500))
 
 
 class PageAlias(Base):
@@ -45,3 +63,24 @@ class PageAlias(Base):
     created_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_page_aliases_page_id", "page_id"),)
+
+
+class PageSnapshot(Base):
+    """The readable text of the article as one fetch saw it; the newest is current.
+
+    Kept so a discussion keeps its context when the article is edited or taken down: a new
+    snapshot is stored only when the text's SHA-256 differs from the newest one.
+    """
+
+    __tablename__ = "page_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"))
+    fetched_at: Mapped[datetime]
+    title: Mapped[str | None] = mapped_column(String(500))
+    text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    # Characters of text, so listing snapshots never loads the texts.
+    length: Mapped[int]
+
+    __table_args__ = (Index("ix_page_snapshots_page_fetched", "page_id", "fetched_at"),)

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rejoinder.pages.models import Page, PageAlias
+from rejoinder.pages.models import Page, PageAlias, PageSnapshot
+from rejoinder.submissions import queries as submission_queries
 
 
 async def get_page(session: AsyncSession, page_id: int) -> Page | None:
     return await session.get(Page, page_id)
+
+
+async def get_page_for_update(session: AsyncSession, page_id: int) -> Page | None:
+    stmt = select(Page).where(Page.id == page_id).with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def get_page_by_digest(
@@ -69,3 +76,60 @@ async def bump_thread(
     if commented_at is not None:
         values["last_comment_at"] = commented_at
     await session.execute(update(Page).where(Page.id == page_id).values(**values))
+    if commented_at is not None:
+        # The front page's "active" order reads its own indexed copy of this time.
+        await submission_queries.update_active_at(session, page_id, commented_at)
+
+
+# --- What the fetcher learned: metadata columns and snapshots ----------------------------
+
+
+async def update_page_metadata(session: AsyncSession, page_id: int, **values: object) -> None:
+    await session.execute(update(Page).where(Page.id == page_id).values(**values))
+
+
+async def get_latest_snapshot(session: AsyncSession, page_id: int) -> PageSnapshot | None:
+    stmt = (
+        select(PageSnapshot)
+        .where(PageSnapshot.page_id == page_id)
+        .order_by(PageSnapshot.fetched_at.desc(), PageSnapshot.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def insert_snapshot(session: AsyncSession, snapshot: PageSnapshot) -> PageSnapshot:
+    session.add(snapshot)
+    await session.flush()
+    return snapshot
+
+
+async def list_snapshots(session: AsyncSession, page_id: int, limit: int) -> list[Row[Any]]:
+    """Newest first, without the texts."""
+    stmt = (
+        select(
+            PageSnapshot.id,
+            PageSnapshot.fetched_at,
+            PageSnapshot.sha256,
+            PageSnapshot.length,
+            PageSnapshot.title,
+        )
+        .where(PageSnapshot.page_id == page_id)
+        .order_by(PageSnapshot.fetched_at.desc(), PageSnapshot.id.desc())
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).all())
+
+
+async def get_snapshot(
+    session: AsyncSession, page_id: int, snapshot_id: int
+) -> PageSnapshot | None:
+    stmt = select(PageSnapshot).where(
+        PageSnapshot.id == snapshot_id, PageSnapshot.page_id == page_id
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def list_alias_keys(session: AsyncSession, page_id: int) -> list[str]:
+    stmt = select(PageAlias.key).where(PageAlias.page_id == page_id).order_by(PageAlias.id)
+    return list((await session.execute(stmt)).scalars())

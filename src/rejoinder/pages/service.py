@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rejoinder import clock
 from rejoinder.errors import InvalidUrl
+from rejoinder.fetching import queries as fetch_queries
 from rejoinder.pages import queries
 from rejoinder.pages.models import Page
 from rejoinder.pages.urlnorm import UrlRejected, clean_url, key_digest, url_key
@@ -56,7 +57,10 @@ class PageService:
         page = Page(key=ref.key, url=ref.url, created_at=clock.now())
         try:
             async with self.session.begin_nested():
-                return await queries.insert_page(self.session, page, ref.digest)
+                page = await queries.insert_page(self.session, page, ref.digest)
+                # First discussed: learn its title and text in the background (fetching/).
+                await fetch_queries.insert_job(self.session, page.id, page.url, page.created_at)
+                return page
         except IntegrityError:
             # A concurrent first comment created it: use theirs.
             existing = await queries.get_page_by_digest(self.session, ref.digest)

@@ -16,14 +16,17 @@ from rejoinder.comments.models import CommentStatus
 from rejoinder.comments.service import can_read
 from rejoinder.comments.threads import controversy
 from rejoinder.errors import Conflict, Forbidden, NotFound
+from rejoinder.moderation.gate import ModerationGate, check_vote_allowed
 from rejoinder.pages import queries as page_queries
 from rejoinder.votes import queries
 from rejoinder.votes.models import Vote
 
 
 class VoteService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, moderation: ModerationGate | None = None) -> None:
         self.session = session
+        # Without a gate (no request), bans and locks still apply; rate limits do not.
+        self.moderation = moderation
 
     async def vote(self, comment_id: int, value: int, voter: Account) -> dict[str, int]:
         """Set the voter's vote to -1, 0 (none) or 1; repeating a vote changes nothing."""
@@ -34,6 +37,12 @@ class VoteService:
             raise Forbidden("You cannot vote on your own comment.")
         if comment.deleted_at is not None or comment.status is not CommentStatus.VISIBLE:
             raise Conflict("This comment cannot be voted on.")
+        page = await page_queries.get_page(self.session, comment.page_id)
+        assert page is not None
+        if self.moderation is not None:
+            await self.moderation.admit_vote(voter, page)
+        else:
+            await check_vote_allowed(self.session, voter, page)
         existing = await queries.get_vote(self.session, comment_id, voter.id)
         previous = existing.value if existing else 0
         result = {
@@ -69,8 +78,6 @@ class VoteService:
             self.session, comment_id, controversy(upvotes, downvotes)
         )
         await page_queries.bump_thread(self.session, comment.page_id)
-        page = await page_queries.get_page(self.session, comment.page_id)
-        assert page is not None
         result.update(score=upvotes - downvotes, upvotes=upvotes, downvotes=downvotes)
         events.record(
             self.session,

@@ -6,11 +6,11 @@ Search indexes comment text and page titles. On PostgreSQL they are GIN expressi
 ``to_tsvector('simple', <the text cut into words>)``. On SQLite they are FTS5 external-content
 tables (``fts_*``: the index only, the text stays in ``comments``/``pages``) kept in step by
 triggers. A migration that makes SQLite rebuild ``comments`` or ``pages`` (batch mode's
-copy-and-rename) drops those triggers: it must run before this one (``depends_on``) or create
+copy-and-rename) drops those triggers: a later migration that does so must create
 them again (copy ``_SQLITE_TRIGGERS``). The search tests fail if the triggers are missing.
 
-Revision ID: 0003
-Revises: 0001
+Revision ID: 0004
+Revises: 0003
 Created: 2026-11-23 11:25:00
 """
 
@@ -19,12 +19,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0001"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
-# 0002 (moderation) adds columns with server defaults to comments and pages, which SQLite's
-# batch mode does by rebuilding both tables: it must run first or it drops the triggers.
-depends_on = "0002"
+depends_on = None
 
 # Diacritics folded ("café" finds "cafe"); no stemming, to match PostgreSQL's 'simple'.
 _TOKENIZE = "unicode61 remove_diacritics 2"
