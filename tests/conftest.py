@@ -122,6 +122,11 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
         "vote_rate": "10000/60",
         "report_rate": "10000/60",
         "public_url": "http://testserver",
+        # Cheap Argon2 so tests that create many accounts stay fast; production uses the
+        # defaults, and test_passwords checks those are what a plain Settings() gives.
+        "password_time_cost": 1,
+        "password_memory_kib": 1024,
+        "password_parallelism": 1,
         # Tests reach no network; the fetching tests drive the runner themselves.
         "fetch_enabled": False,
     }

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
         15, gt=0, le=300, description="Idle interval before a `: keep-alive` comment."
     )
 
+    # Argon2id cost for passwords; the defaults follow RFC 9106's second recommendation.
+    password_time_cost: int = Field(3, ge=1, le=20)
+    password_memory_kib: int = Field(65536, ge=8, le=4_194_304)
+    password_parallelism: int = Field(4, ge=1, le=64)
     login_rate: str = Field("10/60", description="Logins per IP and per account: N/seconds.")
     register_rate: str = Field("5/3600", description="Registrations per IP: N/seconds.")
     comment_rate: str = Field("10/60", description="Comments per account and per IP.")

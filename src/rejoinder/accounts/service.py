@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rejoinder import clock
-from rejoinder.accounts import queries
+from rejoinder.accounts import passwords, queries
 from rejoinder.accounts.models import Account, ApiToken, Role, TokenKind
 from rejoinder.accounts.passwords import hash_password, needs_rehash, verify_password
 from rejoinder.accounts.tokens import new_token, token_digest
@@ -27,6 +27,13 @@ class AccountService:
         self.session = session
         self.settings = settings
         self.limiter = limiter
+        passwords.configure(
+            passwords.Cost(
+                settings.password_time_cost,
+                settings.password_memory_kib,
+                settings.password_parallelism,
+            )
+        )
 
     async def register(
         self,

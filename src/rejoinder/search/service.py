@@ -16,10 +16,10 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rejoinder.errors import InvalidInput
+from rejoinder.pages.permalinks import page_path
 from rejoinder.search import queries
 from rejoinder.search.snippets import snippet_html
 from rejoinder.search.terms import MAX_QUERY, parse
-from rejoinder.web.links import page_path
 
 PAGE_SIZE = 20
 MAX_RESULTS = 1000

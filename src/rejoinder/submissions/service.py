@@ -22,12 +22,12 @@ from rejoinder.accounts.models import Account
 from rejoinder.comments.service import CommentService
 from rejoinder.errors import Conflict, Forbidden, InvalidInput, NotFound
 from rejoinder.pages.models import Page
+from rejoinder.pages.permalinks import page_path
 from rejoinder.pages.service import PageRef, PageService
 from rejoinder.settings import Settings
 from rejoinder.submissions import queries, ranking
 from rejoinder.submissions.models import Submission, SubmissionVote
 from rejoinder.submissions.schemas import MAX_TITLE
-from rejoinder.web.links import page_path
 
 # Bidirectional overrides and isolates can make a title display as something else
 # ("gnp.exe" shown as "exe.png"); they have no business in a one-line title.
