@@ -37,6 +37,10 @@ test: $(STAMP) browser
 extension:
 	node scripts/build-extension.mjs dist
 
+# The default benchmark suite (minutes; see benchmarks/README.md for wrk, Isso and py-spy).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

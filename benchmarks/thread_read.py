@@ -45,6 +45,11 @@ def server_env(data_dir: Path, database_url: str | None, port: int) -> dict[str,
         REJOINDER_PUBLIC_URL=f"http://127.0.0.1:{port}",
         REJOINDER_LOGIN_RATE="100000/60",
         REJOINDER_REGISTER_RATE="100000/60",
+        # Seeding posts hundreds of comments from one account: lift the posting limit and
+        # the abuse classifier so the benchmark measures reads, not moderation.
+        REJOINDER_COMMENT_RATE="100000/60",
+        REJOINDER_CLASSIFIER="none",
+        REJOINDER_FETCH_ENABLED="false",
     )
     if database_url:
         env["REJOINDER_DATABASE_URL"] = database_url
