@@ -129,6 +129,8 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
         "password_parallelism": 1,
         # Tests reach no network; the fetching tests drive the runner themselves.
         "fetch_enabled": False,
+        # Likewise the mail and webhook senders: their tests drive them directly.
+        "deliveries_enabled": False,
     }
     values.update(overrides)
     return Settings(**values)

@@ -81,3 +81,9 @@ async def promote(app: Any, user: User, role: str) -> None:
     async with app.state.db.write_session() as session:
         await session.execute(update(Account).where(Account.id == user.id).values(role=Role(role)))
         await session.commit()
+
+
+async def settle(app: Any) -> None:
+    """Wait until the background listeners (notifications, webhooks) handled every event."""
+    await app.state.notifier.settle()
+    await app.state.webhook_listener.settle()

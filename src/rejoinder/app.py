@@ -7,8 +7,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from rejoinder import __version__
+from rejoinder import __version__, deliveries
 from rejoinder.api import openapi, problems
+from rejoinder.api.cors import EmbedCors
 from rejoinder.api.v1 import router as api_router
 from rejoinder.db.engine import Database
 from rejoinder.fetching.runner import background_fetching
@@ -30,7 +31,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.broker.start()
         try:
-            async with background_fetching(app.state.db, settings):
+            async with (
+                background_fetching(app.state.db, settings),
+                deliveries.running(app, settings),
+            ):
                 yield
         finally:
             await app.state.broker.stop()
@@ -43,7 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="The comment section for every page on the web.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        # /api/docs is our own page (web/apidocs.py): Swagger UI would load a CDN's script.
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -58,9 +63,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.event_listeners = []
     app.state.broker = make_broker(settings)
     app.state.event_listeners.append(EventPublisher(app.state.db, app.state.broker))
+    deliveries.install(app, settings)
     problems.install(app)
     openapi.install(app)
     app.include_router(api_router)
     web.install(app)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    # Outermost, so refusals (413) also carry CORS headers the embedding page can read.
+    app.add_middleware(EmbedCors, origins=settings.embed_origins)
     return app

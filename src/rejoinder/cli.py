@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -16,6 +17,8 @@ app = typer.Typer(
 )
 user_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+identity_app = typer.Typer(help="Imported authors.", no_args_is_help=True)
+app.add_typer(identity_app, name="identity")
 console = Console(stderr=True)
 
 
@@ -175,3 +178,52 @@ def fetch_page(
     typer.echo(f"text: {len(meta.text)} characters, sha256 {meta.text_sha256}")
     if result.page_id is not None:
         typer.echo(f"stored on page {result.page_id}")
+
+
+@app.command("import")
+def import_comments(
+    fmt: Annotated[
+        str,
+        typer.Argument(metavar="FORMAT", help="disqus, wordpress, isso, text or rejoinder-json."),
+    ],
+    file: Annotated[Path, typer.Argument(help="The export file (Isso: its comments.db).")],
+    site: Annotated[
+        str | None, typer.Option(help="The site's address (Isso stores paths only).")
+    ] = None,
+    url: Annotated[str | None, typer.Option(help="The article's address (text format).")] = None,
+    keep_spam: Annotated[bool, typer.Option("--keep-spam", help="Import spam, as spam.")] = False,
+    keep_deleted: Annotated[
+        bool, typer.Option("--keep-deleted", help="Keep deleted comments as placeholders.")
+    ] = False,
+) -> None:
+    """Import comments from another system; the whole file or, on any error, nothing."""
+    from rejoinder.importers.cli import run_import
+
+    raise typer.Exit(run_import(console, fmt, file, site, url, keep_spam, keep_deleted))
+
+
+@app.command("export")
+def export_comments(
+    fmt: Annotated[
+        str, typer.Argument(metavar="FORMAT", help="rejoinder-json, web-annotation or csv.")
+    ],
+    page: Annotated[str | None, typer.Option(help="One page, by any of its URLs.")] = None,
+    site: Annotated[str | None, typer.Option(help="Every page of a host.")] = None,
+    all_pages: Annotated[bool, typer.Option("--all", help="The whole instance.")] = False,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write.")] = None,
+) -> None:
+    """Export comments of a page, a site or the whole instance (to stdout without -o)."""
+    from rejoinder.exports.cli import run_export
+
+    raise typer.Exit(run_export(console, fmt, page, site, all_pages, output))
+
+
+@identity_app.command("claim")
+def claim_identity(
+    identity: Annotated[int, typer.Argument(help="Imported identity id.", min=1)],
+    account: Annotated[str, typer.Argument(help="Username of the account.")],
+) -> None:
+    """Make an imported author's comments show as an account's."""
+    from rejoinder.importers.cli import run_claim
+
+    raise typer.Exit(run_claim(console, identity, account))

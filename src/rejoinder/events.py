@@ -43,10 +43,33 @@ class VoteChanged(Event):
     downvotes: int
 
 
-def record(session: AsyncSession, event: Event) -> None:
+@dataclass(frozen=True, slots=True)
+class ReportFiled(Event):
+    """A reader reported a comment (automatic holds are not reports of this kind)."""
+
+    comment_id: int
+    report_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ModeratorActed:
+    """A moderation log entry was written: notifications tell the reader it concerns.
+
+    Not an `Event`: a ban concerns an account, not a page, so it has no live stream.
+    """
+
+    actor_id: int
+    action: str
+    target_type: str
+    target_id: int
+    reason: str
+    detail: str
+
+
+def record(session: AsyncSession, event: Event | ModeratorActed) -> None:
     session.info.setdefault(_KEY, []).append(event)
 
 
-def drain(session: AsyncSession) -> list[Event]:
-    events: list[Event] = session.info.pop(_KEY, [])
+def drain(session: AsyncSession) -> list[Event | ModeratorActed]:
+    events: list[Event | ModeratorActed] = session.info.pop(_KEY, [])
     return events

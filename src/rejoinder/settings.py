@@ -24,6 +24,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from rejoinder.embed.options import parse_origins
+
 DEFAULT_DATA_DIR = Path("var")
 
 
@@ -101,6 +103,10 @@ class Settings(BaseSettings):
     cookie_secure: bool | None = Field(
         None, description="Secure flag on cookies; default: when PUBLIC_URL is https."
     )
+    embed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated origins (https://blog.example) allowed to embed the widget.",
+    )
 
     # Background fetching of discussed pages (title, metadata, a snapshot of the text).
     fetch_enabled: bool = Field(True, description="Run the page fetcher in this process.")
@@ -119,6 +125,26 @@ class Settings(BaseSettings):
     fetch_max_attempts: int = Field(4, ge=1, le=20, description="Tries before a fetch fails.")
     fetch_retry_seconds: float = Field(
         60.0, ge=0, le=86_400, description="Wait before the first retry; each retry waits 4x."
+    )
+
+    # Outgoing mail (reply digests, password resets); no SMTP host means no mail at all.
+    smtp_host: str | None = Field(None, description="SMTP server; unset sends no mail.")
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_user: str | None = Field(None, description="SMTP login, if the server wants one.")
+    smtp_password: str | None = Field(None, description="SMTP password.")
+    smtp_starttls: bool = Field(True, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_timeout: float = Field(30.0, gt=0, le=300, description="Seconds for one SMTP session.")
+    mail_from: str = Field("rejoinder@localhost", max_length=254, description="From: address.")
+    mail_digest_minutes: float = Field(
+        15.0, ge=0, le=10_080, description="Replies wait this long to go out as one e-mail."
+    )
+    # The mail and webhook senders (database queues, like the fetcher).
+    deliveries_enabled: bool = Field(True, description="Run mail and webhook senders here.")
+    delivery_poll_seconds: float = Field(5.0, gt=0, le=300, description="Idle poll interval.")
+    webhook_timeout: float = Field(10.0, gt=0, le=60, description="Seconds for one delivery.")
+    webhook_max_attempts: int = Field(6, ge=1, le=20, description="Tries before giving up.")
+    webhook_retry_seconds: float = Field(
+        30.0, ge=0, le=86_400, description="Wait before the first retry; each retry waits 4x."
     )
 
     @classmethod
@@ -142,6 +168,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("embed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        return parse_origins(value)
 
     @field_validator("login_rate", "register_rate", "comment_rate", "vote_rate", "report_rate")
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 
 import pytest
-from factories import make_comment, make_user, read_thread
+from factories import make_comment, make_user, read_thread, settle
 from sqlalchemy import event
 
 pytestmark = pytest.mark.anyio
@@ -39,6 +39,7 @@ async def test_thread_read_statement_count_does_not_grow(client, app):
     alice, bob = await make_user(client), await make_user(client)
     await seed(client, alice, "https://small.example/", 1, 1)
     await seed(client, alice, "https://large.example/", 12, 4)
+    await settle(app)  # the comments' notifications are written in the background
     counts = {}
     for url in ("https://small.example/", "https://large.example/"):
         for viewer in (None, bob):
@@ -55,6 +56,7 @@ async def test_counts_are_one_statement_for_many_urls(client, app):
     alice = await make_user(client)
     await make_comment(client, alice, url="https://a.example/")
     urls = [f"https://a.example/{n}" for n in range(150)] + ["https://a.example/"]
+    await settle(app)
     with counting_statements(app) as statements:
         response = await client.post("/api/v1/counts", json={"urls": urls})
     assert response.json()["counts"]["https://a.example/"] == 1

@@ -161,6 +161,9 @@ for (const database of DATABASES) {
           assert.match(await reply.innerText(), /bob/);
           assert.match(await reply.innerText(), /corrode quickly/);
           await announce.waitFor({ state: 'hidden' });
+          // What was shown is said beside the live indicator, not instead of it.
+          await alice.locator('[data-reveal-status]', { hasText: '1 new comment shown' }).waitFor();
+          assert.match(await alice.locator('[data-live-status]').innerText(), /Live/);
           await shot(alice, '08-alice-revealed-reply');
         });
 
@@ -174,10 +177,14 @@ for (const database of DATABASES) {
           assert.equal((await own(alice, state.replyId, '[data-score]').innerText()).trim(), '1');
           const stored = await apiComment(alice, state.replyId);
           assert.deepEqual([stored.score, stored.upvotes, stored.my_vote], [1, 1, 1]);
-          // Bob's page follows the score live.
+          // Bob's page follows the score live, and the word agrees with the number.
           await bob.waitForFunction(
             (id) => document.querySelector(`#c${id} [data-score]`)?.textContent.trim() === '1',
             state.replyId,
+          );
+          assert.equal(
+            (await own(bob, state.replyId, '.votes').innerText()).replace(/\s+/g, ' ').trim(),
+            '1 point',
           );
           await shot(alice, '09-alice-voted');
           await shot(bob, '10-bob-sees-vote');
@@ -193,7 +200,8 @@ for (const database of DATABASES) {
           await comment(alice, state.replyId).waitFor({ state: 'hidden' });
           assert.equal(await details.getAttribute('open'), null);
           assert.equal(await own(alice, state.firstId, '.comment__body').isVisible(), false);
-          assert.match(await folded.innerText(), /^alice/);
+          // The reply arrived live; the folded line still counts it.
+          assert.equal((await folded.innerText()).trim(), 'alice · 1 reply hidden');
           await shot(alice, '11-collapsed');
           await toggle.click();
           await comment(alice, state.replyId).waitFor({ state: 'visible' });

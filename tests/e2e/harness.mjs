@@ -286,7 +286,7 @@ async function waitUntilServing(child, baseURL, logPath) {
  * The server's output goes to test-results/server-<name>.log (replaced on each run), kept
  * for reading after a failure.
  */
-export async function startServer(name = 'e2e', { database = 'sqlite' } = {}) {
+export async function startServer(name = 'e2e', { database = 'sqlite', env: extraEnv = {} } = {}) {
   if (!existsSync(REJOINDER)) {
     throw new Error(`${REJOINDER} is missing: run \`make test\` once to build the virtualenv.`);
   }
@@ -296,7 +296,8 @@ export async function startServer(name = 'e2e', { database = 'sqlite' } = {}) {
   const url = `http://127.0.0.1:${port}`;
   const logPath = join(RESULTS_DIR, `server-${name.replace(/[^A-Za-z0-9_.-]+/g, '-')}.log`);
   rmSync(logPath, { force: true });
-  const env = serverEnv(dataDir, port);
+  // extraEnv: a suite's own REJOINDER_* settings (e.g. REJOINDER_EMBED_ORIGINS).
+  const env = { ...serverEnv(dataDir, port), ...extraEnv };
   let child;
   let postgres;
   const stop = async () => {
@@ -322,7 +323,22 @@ export async function startServer(name = 'e2e', { database = 'sqlite' } = {}) {
     await stop();
     throw error;
   }
-  return { url, port, database, dataDir, logPath, stop };
+  return { url, port, database, dataDir, logPath, stop, env };
+}
+
+/**
+ * Run a `rejoinder` command against a running test server's database (e.g.
+ * `['user', 'role', 'mod', 'moderator']`); throws with the command's output when it fails.
+ */
+export async function rejoinderCommand(server, args) {
+  const child = spawnLogged(args, server.env, server.logPath);
+  if (!(await waitForExit(child, MIGRATE_TIMEOUT_MS))) {
+    killGroup(child, 'SIGKILL');
+    throw new Error(`rejoinder ${args.join(' ')} did not finish:\n${tail(server.logPath)}`);
+  }
+  if (child.exitCode !== 0) {
+    throw new Error(`rejoinder ${args.join(' ')} failed (${child.exitCode}):\n${tail(server.logPath)}`);
+  }
 }
 
 /**

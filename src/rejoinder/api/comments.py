@@ -12,6 +12,7 @@ from rejoinder.api.deps import AppSettings, CurrentAccount, DbSession, Gate, Vie
 from rejoinder.api.responses import JSONBytes, dumps
 from rejoinder.comments.models import Comment
 from rejoinder.comments.queries import DELETED_AUTHOR
+from rejoinder.comments.quotes import quote_json, quote_out
 from rejoinder.comments.reading import ThreadReader
 from rejoinder.comments.schemas import (
     CommentCreate,
@@ -47,6 +48,7 @@ def comment_out(comment: Comment, author_name: str | None, my_vote: int = 0) -> 
         "nsfw": comment.nsfw,
         "pinned": comment.is_pinned,
         "muted": False,
+        "quote": None if comment.deleted_at else quote_out(comment.quote),
         "replies": [],
     }
 
@@ -92,6 +94,9 @@ async def create_comment(
         parent_id=body.parent_id,
         nsfw=body.nsfw,
         guest_name=body.author_name,
+        quote=quote_json(body.quote.exact, body.quote.prefix, body.quote.suffix)
+        if body.quote
+        else None,
     )
     return JSONBytes(comment_out(comment, _author_name(comment, viewer)), status_code=201)
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
 from rejoinder.api.deps import AppSettings, DbSession
 from rejoinder.comments.reading import page_out
+from rejoinder.identity.schemas import PageDetailOut, SyndicatedCopyOut
+from rejoinder.identity.service import IdentityService
 from rejoinder.pages import queries
-from rejoinder.pages.schemas import CountsIn, CountsOut, PageOut, PrefixCountsOut
+from rejoinder.pages.schemas import CountsIn, CountsOut, PrefixCountsOut
 from rejoinder.pages.service import PageService
 
 router = APIRouter(tags=["pages"])
@@ -18,12 +21,20 @@ UrlQuery = Annotated[str, Query(min_length=1, max_length=8192, description="Any 
 DigestPrefix = Annotated[str, Path(pattern="^[0-9a-f]{4}$")]
 
 
-@router.get("/pages", response_model=PageOut)
-async def read_page(url: UrlQuery, session: DbSession, settings: AppSettings) -> PageOut:
-    """The page a URL leads to; answers before anyone has commented (and creates nothing)."""
+@router.get("/pages", response_model=PageDetailOut)
+async def read_page(url: UrlQuery, session: DbSession, settings: AppSettings) -> PageDetailOut:
+    """The page a URL leads to, with its URL keys and copies; creates nothing."""
     pages = PageService(session, settings.max_url_length)
     ref = pages.resolve(url)
-    return PageOut(**page_out(ref, await pages.find(ref)))
+    page = await pages.find(ref)
+    detail = PageDetailOut(**page_out(ref, page))
+    if page is not None:
+        identity = IdentityService(session)
+        detail.aliases = await identity.aliases(page.id)
+        detail.syndicated_copies = [
+            SyndicatedCopyOut(**asdict(copy)) for copy in await identity.syndicated_copies(page.id)
+        ]
+    return detail
 
 
 @router.post("/counts", response_model=CountsOut)

@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from rejoinder.api.responses import dumps
 from rejoinder.errors import RejoinderError, problem
-from rejoinder.web.errors import html_error, wants_html
+from rejoinder.web.errors import html_error, wants_html, with_viewer
 
 log = logging.getLogger("rejoinder")
 
@@ -111,7 +111,8 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(RejoinderError, rejoinder_error)
-    app.add_exception_handler(RequestValidationError, validation_error)
-    app.add_exception_handler(StarletteHTTPException, http_error)
-    app.add_exception_handler(Exception, unexpected_error)
+    # HTML error pages show the signed-in reader in their header, like every other page.
+    app.add_exception_handler(RejoinderError, with_viewer(rejoinder_error))
+    app.add_exception_handler(RequestValidationError, with_viewer(validation_error))
+    app.add_exception_handler(StarletteHTTPException, with_viewer(http_error))
+    app.add_exception_handler(Exception, with_viewer(unexpected_error))

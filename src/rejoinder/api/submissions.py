@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 
-from rejoinder.api.deps import AppSettings, CurrentAccount, DbSession, Viewer
+from rejoinder.api.deps import AppSettings, CurrentAccount, DbSession, Gate, Viewer
 from rejoinder.api.responses import JSONBytes
 from rejoinder.comments.schemas import VoteIn
 from rejoinder.submissions.ranking import Period, Sort
@@ -30,10 +30,14 @@ SubmissionId = Annotated[int, Path(gt=0, le=2**62)]
     responses={409: {"description": "Already shared: `page_id` names the discussion."}},
 )
 async def create_submission(
-    body: SubmissionCreate, session: DbSession, settings: AppSettings, account: CurrentAccount
+    body: SubmissionCreate,
+    session: DbSession,
+    settings: AppSettings,
+    account: CurrentAccount,
+    gate: Gate,
 ) -> JSONBytes:
     """Share a link to the front page, with an optional first comment."""
-    service = SubmissionService(session, settings)
+    service = SubmissionService(session, settings, gate)
     submission, page = await service.submit(
         url=body.url, title=body.title, body=body.body, submitter=account
     )
@@ -64,7 +68,10 @@ async def vote_submission(
     session: DbSession,
     settings: AppSettings,
     account: CurrentAccount,
+    gate: Gate,
 ) -> SubmissionVoteOut:
     """Set your vote on a link: 1 up, -1 down, 0 none. Repeating a vote changes nothing."""
-    result = await SubmissionService(session, settings).vote(submission_id, body.value, account)
+    result = await SubmissionService(session, settings, gate).vote(
+        submission_id, body.value, account
+    )
     return SubmissionVoteOut(**result)

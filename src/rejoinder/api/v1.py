@@ -5,8 +5,12 @@ from fastapi import APIRouter
 from rejoinder.api import (
     accounts,
     comments,
+    identity,
+    imports,
     moderation,
+    notifications,
     pages,
+    password_resets,
     preview,
     reader_tools,
     search,
@@ -14,6 +18,7 @@ from rejoinder.api import (
     stream,
     submissions,
     tokens,
+    webhooks,
 )
 
 router = APIRouter(prefix="/api/v1")
@@ -25,6 +30,11 @@ router.include_router(accounts.router)
 router.include_router(stream.router)
 router.include_router(tokens.router)
 router.include_router(moderation.router)
+router.include_router(identity.router)
 router.include_router(reader_tools.router)
 router.include_router(submissions.router)
 router.include_router(search.router)
+router.include_router(imports.router)
+router.include_router(notifications.router)
+router.include_router(password_resets.router)
+router.include_router(webhooks.router)

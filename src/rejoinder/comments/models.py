@@ -5,7 +5,18 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, Float, ForeignKey, Index, SmallInteger, String, Text, false
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rejoinder.db.base import Base
@@ -52,6 +63,14 @@ class Comment(Base):
     created_at: Mapped[datetime]
     edited_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
+    # The article passage the comment answers (comments/quotes.py): a TextQuoteSelector.
+    quote: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    # Imported comments: their author in the source (importers/models.py), beside guest_name.
+    # No ON DELETE: SQLite cannot report it for a column added by ALTER, and identities are
+    # never deleted.
+    identity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("imported_identities.id"), index=True
+    )
 
     __table_args__ = (
         Index("ix_comments_page_root", "page_id", "root_id", "id"),

@@ -64,6 +64,7 @@ def _thread_select(viewer_id: int | None = None) -> Select[*tuple[Any, ...]]:
         Comment.is_pinned,
         # The reader's mutes, joined on the mutes primary key: no extra query per read.
         Mute.muted_id.is_not(None) if viewer_id is not None else literal(False),
+        Comment.quote,
     ).outerjoin(Account, Account.id == Comment.author_id)
     if viewer_id is not None:
         stmt = stmt.outerjoin(

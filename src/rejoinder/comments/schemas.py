@@ -6,8 +6,9 @@ import enum
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from rejoinder.comments.quotes import MAX_CONTEXT, MAX_EXACT, clean_quote_text
 from rejoinder.pages.schemas import PageOut, UrlText
 
 # The configured limit (10,000 by default) is checked by the service with a clear message;
@@ -23,6 +24,37 @@ class Sort(enum.StrEnum):
     CONTROVERSIAL = "controversial"
 
 
+class QuoteIn(BaseModel):
+    """A passage of the article the comment answers: a W3C Web Annotation TextQuoteSelector."""
+
+    # Strict: a number or a list where text belongs is a client bug, not something to coerce.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    type: Literal["TextQuoteSelector"]
+    exact: Annotated[str, StringConstraints(min_length=1, max_length=MAX_EXACT)]
+    prefix: Annotated[str, StringConstraints(max_length=MAX_CONTEXT)] = ""
+    suffix: Annotated[str, StringConstraints(max_length=MAX_CONTEXT)] = ""
+
+    @field_validator("exact", "prefix", "suffix")
+    @classmethod
+    def _plain_text(cls, value: str) -> str:
+        return clean_quote_text(value)
+
+    @field_validator("exact")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("The quoted passage is empty once control characters are removed.")
+        return value
+
+
+class QuoteOut(BaseModel):
+    type: Literal["TextQuoteSelector"] = "TextQuoteSelector"
+    exact: str
+    prefix: str
+    suffix: str
+
+
 class CommentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -33,6 +65,7 @@ class CommentCreate(BaseModel):
     author_name: GuestName | None = Field(
         None, description="Display name of a guest comment, where the instance allows them."
     )
+    quote: QuoteIn | None = Field(None, description="The passage of the article answered.")
 
 
 class CommentUpdate(BaseModel):
@@ -74,6 +107,9 @@ class CommentOut(BaseModel):
     nsfw: bool
     pinned: bool = Field(False, description="Pinned by a moderator: shown first.")
     muted: bool = Field(False, description="By an author you muted: collapse it.")
+    quote: QuoteOut | None = Field(
+        None, description="The passage of the article answered; plain text, escape it."
+    )
     replies: list[CommentOut]
 
 

@@ -77,6 +77,7 @@ class CommentService:
         parent_id: int | None = None,
         nsfw: bool = False,
         guest_name: str | None = None,
+        quote: dict[str, str] | None = None,
     ) -> tuple[Comment, Page]:
         """Store a new comment (or reply) and announce it once committed."""
         if author is None and not self.settings.allow_guests:
@@ -131,6 +132,7 @@ class CommentService:
             status=CommentStatus.PENDING if hold else CommentStatus.VISIBLE,
             nsfw=nsfw,
             created_at=now,
+            quote=quote,
         )
         await queries.insert_comment(self.session, comment)
         await self.moderation.after_post(comment, author, hold)
@@ -196,6 +198,7 @@ class CommentService:
         was_counted = comment.status is CommentStatus.VISIBLE
         comment.deleted_at = clock.now()
         comment.body_src = comment.body_html = comment.body_text = ""
+        comment.quote = None
         await self.session.flush()
         page = await page_queries.get_page(self.session, comment.page_id)
         assert page is not None

@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from rejoinder.comments.models import CommentStatus
+from rejoinder.comments.quotes import quote_out
 from rejoinder.comments.schemas import Sort
 from rejoinder.errors import InvalidInput
 
@@ -44,6 +45,8 @@ class ThreadRow(NamedTuple):
     is_pinned: bool = False
     # Per reader: the author is one the reader muted (clients collapse the comment).
     muted: bool = False
+    # The quoted article passage, as stored (comments/quotes.py).
+    quote: Any = None
 
 
 def controversy(upvotes: int, downvotes: int) -> float:
@@ -113,6 +116,7 @@ def build_thread(
                 "nsfw": row.nsfw,
                 "pinned": row.is_pinned,
                 "muted": row.muted,
+                "quote": quote_out(row.quote),
                 "replies": replies,
             }
         if not replies:
@@ -132,6 +136,7 @@ def build_thread(
             "nsfw": False,
             "pinned": False,
             "muted": False,
+            "quote": None,
             "replies": replies,
         }
 

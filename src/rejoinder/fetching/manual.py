@@ -8,6 +8,8 @@ from rejoinder import clock
 from rejoinder.db.engine import Database
 from rejoinder.fetching.runner import read_page
 from rejoinder.fetching.safe_http import FetchedPage, SafeFetcher
+from rejoinder.identity.confirmation import examine
+from rejoinder.identity.service import IdentityService
 from rejoinder.pages.metadata import PageMetadata
 from rejoinder.pages.service import PageService, resolve
 from rejoinder.pages.snapshots import SnapshotService
@@ -46,12 +48,17 @@ async def fetch_now(settings: Settings, raw_url: str, *, store: bool = True) -> 
     page, metadata = await read_page(SafeFetcher(settings), ref.url)
     if not store:
         return ManualFetch(page, metadata, None)
+    fetcher = SafeFetcher(settings)
+    findings = await examine(lambda url: read_page(fetcher, url), ref.url, page, metadata)
     db = Database(settings)
     try:
         async with db.write_session() as session:
             found = await PageService(session, settings.max_url_length).find(ref)
             if found is not None:
-                await SnapshotService(session).record_fetch(found.id, metadata, clock.now())
+                snapshot = await SnapshotService(session).record_fetch(
+                    found.id, metadata, clock.now()
+                )
+                await IdentityService(session).record(found.id, findings, snapshot)
             await session.commit()
     finally:
         await db.dispose()

@@ -28,6 +28,8 @@ from rejoinder.fetching import queries
 from rejoinder.fetching.content import decode_html
 from rejoinder.fetching.models import FetchJob, JobState
 from rejoinder.fetching.safe_http import FetchedPage, FetchError, SafeFetcher
+from rejoinder.identity.confirmation import examine
+from rejoinder.identity.service import IdentityService
 from rejoinder.pages.metadata import PageMetadata, extract
 from rejoinder.pages.snapshots import SnapshotService
 from rejoinder.settings import Settings
@@ -90,7 +92,12 @@ class FetchRunner:
 
     async def process(self, job: FetchJob) -> None:
         try:
-            _page, metadata = await read_page(self.fetcher, job.url)
+            fetched, metadata = await read_page(self.fetcher, job.url)
+            # Canonical policy and text fingerprint (identity/), before any transaction:
+            # a cross-site canonical is confirmed by fetching it in turn.
+            findings = await examine(
+                lambda url: read_page(self.fetcher, url), job.url, fetched, metadata
+            )
         except FetchError as exc:
             await self._record_failure(job, exc)
             return
@@ -102,7 +109,8 @@ class FetchRunner:
         async with self.db.write_session() as session:
             now = clock.now()
             if await queries.finish_job(session, job, JobState.DONE, now):
-                await SnapshotService(session).record_fetch(job.page_id, metadata, now)
+                snapshot = await SnapshotService(session).record_fetch(job.page_id, metadata, now)
+                await IdentityService(session).record(job.page_id, findings, snapshot)
             await session.commit()
 
     async def _record_failure(self, job: FetchJob, exc: FetchError) -> None:

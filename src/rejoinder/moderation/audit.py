@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rejoinder import clock
+from rejoinder import clock, events
 from rejoinder.accounts.models import Account
 from rejoinder.moderation.models import AuditAction, AuditEntry, TargetType
 
@@ -32,4 +32,11 @@ def record(
         created_at=clock.now(),
     )
     session.add(entry)
+    # Announced after commit, so the reader concerned is notified only of what happened.
+    events.record(
+        session,
+        events.ModeratorActed(
+            actor.id, action.value, target_type.value, target_id, entry.reason, entry.detail
+        ),
+    )
     return entry

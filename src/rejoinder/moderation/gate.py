@@ -115,6 +115,11 @@ class ModerationGate:
         await check_vote_allowed(self.session, voter, page)
         await self._limit(self.settings.vote_rate, "vote", voter, "You are voting too fast.")
 
+    async def admit_link_vote(self, voter: Account) -> None:
+        """Votes on shared links: bans and the same vote rate as comment votes."""
+        await ensure_not_banned(self.session, voter)
+        await self._limit(self.settings.vote_rate, "vote", voter, "You are voting too fast.")
+
     async def admit_report(self, reporter: Account) -> None:
         await ensure_not_banned(self.session, reporter)
         await self._limit(

@@ -56,6 +56,10 @@ class AuditAction(enum.StrEnum):
     REOPEN = "reopen"
     PIN = "pin"
     UNPIN = "unpin"
+    # Discussions (identity/merging.py): a page's comments and keys moved to another page,
+    # or one URL key taken out of a page into a discussion of its own.
+    MERGE = "merge"
+    SPLIT = "split"
 
 
 class Report(Base):

@@ -10,7 +10,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rejoinder.accounts.models import Account
+from rejoinder.accounts.models import Account, Role
 from rejoinder.comments.models import Comment, CommentStatus
 from rejoinder.moderation.models import (
     AuditEntry,
@@ -232,6 +232,16 @@ async def list_accounts(session: AsyncSession, account_ids: Sequence[int]) -> li
     if not account_ids:
         return []
     stmt = select(Account).where(Account.id.in_(account_ids))
+    return list((await session.execute(stmt)).scalars())
+
+
+async def list_staff(session: AsyncSession) -> list[Account]:
+    """Moderators and admins, for the roles page (a handful of rows)."""
+    stmt = (
+        select(Account)
+        .where(Account.role.in_([Role.MODERATOR, Role.ADMIN]), Account.deleted_at.is_(None))
+        .order_by(Account.username_key)
+    )
     return list((await session.execute(stmt)).scalars())
 
 

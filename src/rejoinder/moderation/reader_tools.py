@@ -18,6 +18,7 @@ from rejoinder.errors import InvalidInput, NotFound
 from rejoinder.moderation import queries
 from rejoinder.moderation.models import HiddenPage, Mute
 from rejoinder.pages import queries as page_queries
+from rejoinder.pages.models import Page
 
 
 class ReaderTools:
@@ -56,3 +57,9 @@ class ReaderTools:
 
     async def hidden_pages(self, reader: Account) -> list[int]:
         return await queries.list_hidden_page_ids(self.session, reader.id)
+
+    async def hidden_page_rows(self, reader: Account) -> list[Page]:
+        """The hidden discussions themselves, for a list with titles and links."""
+        ids = await queries.list_hidden_page_ids(self.session, reader.id)
+        pages = {page.id: page for page in await queries.list_pages(self.session, ids)}
+        return [pages[page_id] for page_id in ids if page_id in pages]

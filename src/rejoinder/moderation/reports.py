@@ -66,6 +66,12 @@ class ReportService:
         )
         if not await queries.add_ignoring_duplicate(self.session, report):
             raise Conflict("You already reported this comment.")
+        reported_page = await page_queries.get_page(self.session, comment.page_id)
+        assert reported_page is not None
+        events.record(
+            self.session,
+            events.ReportFiled(reported_page.id, reported_page.key, comment.id, report.id),
+        )
         reports = await queries.count_open_reader_reports(
             self.session, TargetType.COMMENT, comment_id
         )

@@ -7,8 +7,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rejoinder.accounts import queries as account_queries
 from rejoinder.accounts.models import Account, Role
 from rejoinder.errors import Conflict, Forbidden, NotFound
-from rejoinder.moderation import audit
+from rejoinder.moderation import audit, queries
 from rejoinder.moderation.models import AuditAction, TargetType
+
+
+async def list_staff(session: AsyncSession, actor: Account) -> list[Account]:
+    """Moderators and admins (admins only, like appointing them)."""
+    if actor.role is not Role.ADMIN:
+        raise Forbidden("Only admins can appoint moderators and admins.")
+    return await queries.list_staff(session)
 
 
 async def set_role(

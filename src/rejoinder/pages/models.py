@@ -44,6 +44,11 @@ class Page(Base):
     doi: Mapped[str | None] = mapped_column(String(255))
     fetched_at: Mapped[datetime | None]
     fetch_error: Mapped[str | None] = mapped_column(String(500))
+    # Set when a moderator merged this discussion into another (identity/merging.py): its
+    # keys and comments moved there, the row stays for links and submissions that name it.
+    # No foreign key: SQLite adds a column without rebuilding the table (and its search
+    # triggers) only when it carries no constraint.
+    merged_into_id: Mapped[int | None] = mapped_column(index=True)
 
 
 class PageAlias(Base):

@@ -21,6 +21,7 @@ from rejoinder import clock
 from rejoinder.accounts.models import Account
 from rejoinder.comments.service import CommentService
 from rejoinder.errors import Conflict, Forbidden, InvalidInput, NotFound
+from rejoinder.moderation.gate import ModerationGate
 from rejoinder.pages.models import Page
 from rejoinder.pages.permalinks import page_path
 from rejoinder.pages.service import PageRef, PageService
@@ -127,10 +128,15 @@ def submission_out(row: queries.Row, my_vote: int = 0) -> dict[str, Any]:
 
 
 class SubmissionService:
-    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+    def __init__(
+        self, session: AsyncSession, settings: Settings, moderation: ModerationGate | None = None
+    ) -> None:
         self.session = session
         self.settings = settings
         self.pages = PageService(session, settings.max_url_length)
+        # Front doors pass the request's gate so rate limits apply to the first comment and
+        # to votes; without one (scripts) bans and page controls still apply.
+        self.moderation = moderation
 
     async def prefill(self, url: str) -> Prefill:
         """The page a URL leads to (for its known title) and its submission, if any."""
@@ -188,7 +194,7 @@ class SubmissionService:
             page.title = title
             await self.session.flush()
         if body is not None:
-            await CommentService(self.session, self.settings).post(
+            await CommentService(self.session, self.settings, self.moderation).post(
                 body=body, author=submitter, url=page.url
             )
             await self.session.refresh(page)
@@ -251,6 +257,8 @@ class SubmissionService:
             raise NotFound(f"No shared link with id {submission_id}.")
         if submission.account_id == voter.id:
             raise Forbidden("You cannot vote on your own link.")
+        if self.moderation is not None:
+            await self.moderation.admit_link_vote(voter)
         existing = await queries.get_vote(self.session, submission_id, voter.id)
         previous = existing.value if existing else 0
         result = {

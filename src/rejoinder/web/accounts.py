@@ -27,6 +27,7 @@ from rejoinder.web.forms import (
     parse_form,
 )
 from rejoinder.web.links import safe_next
+from rejoinder.web.reader_tools import reader_lists
 from rejoinder.web.templating import render
 
 router = APIRouter()
@@ -83,10 +84,12 @@ async def login(
 
 
 @router.get("/register")
-async def register_form(request: Request, viewer: WebViewer) -> Response:
+async def register_form(
+    request: Request, viewer: WebViewer, next: Annotated[str, Query(max_length=2000)] = "/"
+) -> Response:
     if viewer is not None:
-        return RedirectResponse("/", status_code=303)
-    return render(request, "register.html", {"values": {}, "errors": {}, "next": "/"})
+        return RedirectResponse(safe_next(next), status_code=303)
+    return render(request, "register.html", {"values": {}, "errors": {}, "next": safe_next(next)})
 
 
 @router.post("/register", dependencies=[CsrfChecked])
@@ -160,21 +163,26 @@ async def profile(
 
 
 @router.get("/settings")
-async def settings_page(request: Request, viewer: WebViewer) -> Response:
+async def settings_page(request: Request, session: DbSession, viewer: WebViewer) -> Response:
     if viewer is None:
         return to_login(request)
-    return render(request, "settings.html", {"errors": {}, "done": None})
+    lists = await reader_lists(session, viewer)
+    return render(request, "settings.html", {"errors": {}, "done": None, **lists})
 
 
 @router.post("/settings/password", dependencies=[CsrfChecked])
-async def change_password(request: Request, accounts: Accounts, viewer: WebViewer) -> Response:
+async def change_password(
+    request: Request, accounts: Accounts, session: DbSession, viewer: WebViewer
+) -> Response:
     if viewer is None:
         return to_login(request)
+    lists = await reader_lists(session, viewer)
     form, errors, _raw = await parse_form(request, PasswordForm)
     if form is not None and form.new_password != form.new_password_again:
         errors["new_password_again"] = "The two new passwords differ."  # noqa: S105
     if form is None or errors:
-        return render(request, "settings.html", {"errors": errors, "done": None}, status_code=422)
+        context = {"errors": errors, "done": None, **lists}
+        return render(request, "settings.html", context, status_code=422)
     try:
         await accounts.change_password(
             viewer,
@@ -183,10 +191,10 @@ async def change_password(request: Request, accounts: Accounts, viewer: WebViewe
             keep_session=request.cookies.get(csrf.SESSION_COOKIE),
         )
     except InvalidCredentials as exc:
-        context = {"errors": {"current_password": exc.detail}, "done": None}
+        context = {"errors": {"current_password": exc.detail}, "done": None, **lists}
         return render(request, "settings.html", context, status_code=422)
     done = "Your password was changed. Other browsers where you were signed in are signed out."
-    return render(request, "settings.html", {"errors": {}, "done": done})
+    return render(request, "settings.html", {"errors": {}, "done": done, **lists})
 
 
 @router.get("/settings/delete")

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Request
 from starlette.responses import RedirectResponse, Response
 
 from rejoinder.accounts.models import Account
-from rejoinder.api.deps import AppSettings, DbSession
+from rejoinder.api.deps import AppSettings, DbSession, Gate
 from rejoinder.comments.models import Comment
 from rejoinder.comments.service import CommentService
 from rejoinder.errors import InvalidInput
@@ -46,8 +46,15 @@ def _form_page(
     context.setdefault("error", None)
     context.setdefault("body", "")
     context.setdefault("nsfw", False)
+    context.setdefault("author_name", "")
     context["max_length"] = settings.max_comment_length
+    context["guests"] = settings.allow_guests
     return render(request, template, context, status_code=status_code)
+
+
+def _guest_name(form: CommentForm, viewer: Account | None) -> str | None:
+    # The service refuses guests unless the instance allows them, and a guest without a name.
+    return (form.author_name or None) if viewer is None else None
 
 
 async def _author_name(session: DbSession, comment: Comment) -> str:
@@ -65,13 +72,18 @@ async def post_comment(
     session: DbSession,
     settings: AppSettings,
     viewer: WebViewer,
+    gate: Gate,
 ) -> Response:
     """Post a top-level comment from the discussion page's form."""
     page = await get_page_or_404(session, page_id)
-    if viewer is None:
+    if viewer is None and not settings.allow_guests:
         return to_login(request)
     form, messages, raw = await parse_form(request, CommentForm)
-    context = {"page": page, "page_path": page_path(page), "body": raw.get("body", "")}
+    context = {
+        "page": page, "page_path": page_path(page), "body": raw.get("body", ""),
+        "author_name": raw.get("author_name", ""),
+        "quote": {k: raw.get(f"quote_{k}", "") for k in ("exact", "prefix", "suffix")},
+    }  # fmt: skip
     if form is None:
         return _form_page(
             request, settings, "compose.html", status_code=422,
@@ -79,9 +91,10 @@ async def post_comment(
         )  # fmt: skip
     try:
         async with session.begin_nested():  # a refused comment leaves nothing behind
-            comment, _ = await CommentService(session, settings).post(
-                body=form.body, author=viewer, url=page_ref(page).url, nsfw=form.nsfw
-            )
+            comment, _ = await CommentService(session, settings, gate).post(
+                body=form.body, author=viewer, url=page_ref(page).url, nsfw=form.nsfw,
+                guest_name=_guest_name(form, viewer), quote=form.quote(),
+            )  # fmt: skip
     except InvalidInput as exc:
         return _form_page(
             request, settings, "compose.html", status_code=422,
@@ -99,7 +112,7 @@ async def reply_form(
     viewer: WebViewer,
 ) -> Response:
     """The reply page for readers without JavaScript."""
-    if viewer is None:
+    if viewer is None and not settings.allow_guests:
         return to_login(request)
     parent = await CommentService(session, settings).get_visible(comment_id, viewer)
     page = await get_page_or_404(session, parent.page_id)
@@ -117,11 +130,12 @@ async def post_reply(
     session: DbSession,
     settings: AppSettings,
     viewer: WebViewer,
+    gate: Gate,
 ) -> Response:
     """Post a reply; the answer is the new comment in its conversation."""
-    if viewer is None:
+    if viewer is None and not settings.allow_guests:
         return to_login(request)
-    service = CommentService(session, settings)
+    service = CommentService(session, settings, gate)
     parent = await service.get_visible(comment_id, viewer)
     form, messages, raw = await parse_form(request, CommentForm)
     error: str | None = _first_error(messages) if form is None else None
@@ -129,8 +143,9 @@ async def post_reply(
         try:
             async with session.begin_nested():
                 reply, _ = await service.post(
-                    body=form.body, author=viewer, parent_id=comment_id, nsfw=form.nsfw
-                )
+                    body=form.body, author=viewer, parent_id=comment_id, nsfw=form.nsfw,
+                    guest_name=_guest_name(form, viewer),
+                )  # fmt: skip
         except InvalidInput as exc:
             error = _first_error({}, exc)
         else:
@@ -140,7 +155,7 @@ async def post_reply(
         request, settings, "reply.html", status_code=422,
         parent=parent, parent_author=await _author_name(session, parent), page=page,
         page_path=page_path(page), body=raw.get("body", ""), error=error,
-        nsfw="nsfw" in raw,
+        nsfw="nsfw" in raw, author_name=raw.get("author_name", ""),
     )  # fmt: skip
 
 
@@ -168,10 +183,11 @@ async def save_edit(
     session: DbSession,
     settings: AppSettings,
     viewer: WebViewer,
+    gate: Gate,
 ) -> Response:
     if viewer is None:
         return to_login(request)
-    service = CommentService(session, settings)
+    service = CommentService(session, settings, gate)
     comment = await service.get_visible(comment_id, viewer)
     form, messages, raw = await parse_form(request, EditForm)
     error: str | None = _first_error(messages) if form is None else None
@@ -229,6 +245,7 @@ async def vote(
     comment_id: CommentId,
     session: DbSession,
     viewer: WebViewer,
+    gate: Gate,
 ) -> Response:
     """Vote with a form; JavaScript uses ``PUT /api/v1/comments/{id}/vote`` instead."""
     if viewer is None:
@@ -239,6 +256,6 @@ async def vote(
             {"field": name, "reason": "invalid", "message": text}
             for name, text in messages.items()
         ])  # fmt: skip
-    await VoteService(session).vote(comment_id, form.value, viewer)
+    await VoteService(session, gate).vote(comment_id, form.value, viewer)
     target = safe_next(form.back.split("#", 1)[0], comment_path(comment_id))
     return RedirectResponse(f"{target}#c{comment_id}", status_code=303)

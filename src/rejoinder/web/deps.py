@@ -9,7 +9,8 @@ from fastapi import Depends, Request
 from starlette.responses import RedirectResponse
 
 from rejoinder.accounts.models import Account
-from rejoinder.api.deps import Viewer
+from rejoinder.api.deps import DbSession, Viewer
+from rejoinder.notifications.service import NotificationService
 from rejoinder.web import csrf
 from rejoinder.web.links import login_path
 
@@ -21,11 +22,27 @@ class SignedIn:
 
     id: int
     username: str
+    # "user", "moderator" or "admin": the header links moderators to their pages.
+    role: str = "user"
+    # Unread notifications for the header's badge (capped at 100), counted for GET pages.
+    unread: int = 0
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in ("moderator", "admin")
 
 
-async def get_web_viewer(request: Request, viewer: Viewer) -> Account | None:
+async def get_web_viewer(request: Request, viewer: Viewer, session: DbSession) -> Account | None:
     """The signed-in reader or None; every template's header shows it."""
-    request.state.viewer = SignedIn(viewer.id, viewer.username) if viewer else None
+    # One indexed, capped count, only for pages that show the header (POSTs redirect).
+    unread = (
+        await NotificationService(session).unread_count(viewer.id)
+        if viewer is not None and request.method == "GET"
+        else 0
+    )
+    request.state.viewer = (
+        SignedIn(viewer.id, viewer.username, viewer.role.value, unread) if viewer else None
+    )
     return viewer
 
 

@@ -23,6 +23,8 @@ from rejoinder.pages import queries as page_queries
 from rejoinder.pages.models import Page
 from rejoinder.pages.service import PageRef, PageService
 from rejoinder.pages.urlnorm import key_digest
+from rejoinder.web.article import article_context
+from rejoinder.web.banned import viewer_ban
 from rejoinder.web.deps import WebViewer
 from rejoinder.web.links import page_path, page_slug
 from rejoinder.web.templating import render
@@ -89,6 +91,10 @@ async def show_discussion(
 ) -> Response:
     """A discussion: the page, the composer and one page of the thread."""
     page = await get_page_or_404(session, page_id)
+    if page.merged_into_id is not None:
+        # A moderator merged this discussion (identity/merging.py): its comments are there.
+        page = await get_page_or_404(session, page.merged_into_id)
+        return RedirectResponse(page_path(page), status_code=301)
     if slug != page_slug(page):
         target = page_path(page) + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(target, status_code=301)
@@ -97,7 +103,8 @@ async def show_discussion(
         page_ref(page), page, sort=sort, after=after, viewer=viewer
     )
     context = thread_context(request, settings, page, thread, sort, viewer)
-    context.update(cursor=cursor)
+    context.update(cursor=cursor, ban=await viewer_ban(session, viewer))
+    context.update(article=await article_context(session, page))
     return render(request, "discussion.html", context)
 
 

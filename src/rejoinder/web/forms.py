@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from starlette.requests import Request
 
 from rejoinder.accounts.schemas import Email, Password, Username
+from rejoinder.comments.quotes import MAX_CONTEXT, MAX_EXACT, clean_quote_text, quote_json
 from rejoinder.comments.schemas import Body
 from rejoinder.web import csrf
 
@@ -46,6 +47,21 @@ class RegisterForm(WebForm):
 class CommentForm(WebForm):
     body: Body
     nsfw: Checkbox
+    # Guests' display name, where the instance allows guests; ignored for signed-in readers.
+    author_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] = ""
+    # The article passage answered: pasted, or filled from a selection by static/article.js.
+    quote_exact: Annotated[str, StringConstraints(max_length=MAX_EXACT)] = ""
+    quote_prefix: Annotated[str, StringConstraints(max_length=MAX_CONTEXT)] = ""
+    quote_suffix: Annotated[str, StringConstraints(max_length=MAX_CONTEXT)] = ""
+
+    def quote(self) -> dict[str, str] | None:
+        """The quote to store, or None when the field was left empty (or held only controls)."""
+        exact = clean_quote_text(self.quote_exact)
+        if not exact.strip():
+            return None
+        return quote_json(
+            exact, clean_quote_text(self.quote_prefix), clean_quote_text(self.quote_suffix)
+        )
 
 
 class EditForm(WebForm):

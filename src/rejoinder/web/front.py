@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import StringConstraints
 from starlette.responses import RedirectResponse, Response
 
-from rejoinder.api.deps import AppSettings, DbSession
+from rejoinder.api.deps import AppSettings, DbSession, Gate
 from rejoinder.errors import InvalidInput
 from rejoinder.moderation.reader_tools import ReaderTools
 from rejoinder.pages.schemas import UrlText
@@ -82,6 +82,7 @@ async def vote_submission(
     session: DbSession,
     settings: AppSettings,
     viewer: WebViewer,
+    gate: Gate,
 ) -> Response:
     """Vote with a form; JavaScript uses the JSON API instead."""
     if viewer is None:
@@ -95,7 +96,7 @@ async def vote_submission(
                 for name, text in messages.items()
             ],
         )
-    await SubmissionService(session, settings).vote(submission_id, form.value, viewer)
+    await SubmissionService(session, settings, gate).vote(submission_id, form.value, viewer)
     target = safe_next(form.back.split("#", 1)[0], "/")
     return RedirectResponse(f"{target}#s{submission_id}", status_code=303)
 
@@ -151,7 +152,7 @@ async def submit_form(
 
 @router.post("/submit", dependencies=[CsrfChecked])
 async def submit(
-    request: Request, session: DbSession, settings: AppSettings, viewer: WebViewer
+    request: Request, session: DbSession, settings: AppSettings, viewer: WebViewer, gate: Gate
 ) -> Response:
     """Share a link; a link shared before leads to its discussion."""
     if viewer is None:
@@ -161,7 +162,7 @@ async def submit(
     if form is None:
         return _submit_page(request, values, messages, status_code=422)
     try:
-        _submission, page = await SubmissionService(session, settings).submit(
+        _submission, page = await SubmissionService(session, settings, gate).submit(
             url=form.url, title=form.title, body=form.body if form.body.strip() else None,
             submitter=viewer,
         )  # fmt: skip

@@ -17,6 +17,7 @@ from rejoinder.accounts.models import Account
 from rejoinder.comments.queries import DELETED_AUTHOR
 from rejoinder.comments.reading import Thread
 from rejoinder.comments.schemas import Sort
+from rejoinder.moderation.bans import is_staff
 from rejoinder.pages.models import Page
 from rejoinder.settings import Settings
 from rejoinder.web.links import page_path
@@ -32,10 +33,16 @@ SORT_LABELS = {
 class Permissions:
     """Per-comment answers for the templates, for one reader."""
 
-    def __init__(self, viewer: Account | None, edit_window_seconds: int) -> None:
+    def __init__(
+        self, viewer: Account | None, edit_window_seconds: int, page: Page | None = None
+    ) -> None:
         self.viewer = viewer
         self.window = timedelta(seconds=edit_window_seconds)
         self.now = clock.now()
+        self.is_staff = is_staff(viewer)
+        # Moderators may still write in a locked or closed discussion (the gate agrees).
+        self.locked = bool(page and page.is_locked) and not self.is_staff
+        self.closed = bool(page and (page.is_locked or page.is_closed)) and not self.is_staff
 
     def is_mine(self, comment: dict[str, Any]) -> bool:
         author = comment.get("author")
@@ -47,10 +54,20 @@ class Permissions:
         return bool(self.now < comment["created_at"] + self.window)
 
     def can_vote(self, comment: dict[str, Any]) -> bool:
-        return comment["status"] == "visible" and not self.is_mine(comment)
+        return comment["status"] == "visible" and not self.is_mine(comment) and not self.locked
 
     def can_reply(self, comment: dict[str, Any]) -> bool:
-        return comment["status"] in ("visible", "pending")
+        return comment["status"] in ("visible", "pending") and not self.closed
+
+    def can_report(self, comment: dict[str, Any]) -> bool:
+        return bool(self.viewer) and comment["status"] == "visible" and not self.is_mine(comment)
+
+    def can_mute(self, comment: dict[str, Any]) -> bool:
+        return bool(self.viewer and self.author_link(comment)) and not self.is_mine(comment)
+
+    def can_pin(self, comment: dict[str, Any]) -> bool:
+        top_level = comment["parent_id"] is None
+        return self.is_staff and top_level and comment["status"] == "visible"
 
     @staticmethod
     def author_link(comment: dict[str, Any]) -> str | None:
@@ -80,7 +97,8 @@ def thread_context(
         "next_cursor": thread.next_cursor,
         "sort": sort,
         "sorts": SORT_LABELS,
-        "perm": Permissions(viewer, settings.edit_window_seconds),
+        "perm": Permissions(viewer, settings.edit_window_seconds, page),
+        "guests": settings.allow_guests,
         "max_length": settings.max_comment_length,
         "focus_id": None,
         "back": request.url.path + (f"?{request.url.query}" if request.url.query else ""),

@@ -9,6 +9,7 @@
   var pageUrl = root ? root.getAttribute("data-page-url") : null;
   var pagePath = root ? root.getAttribute("data-page-path") : null;
   var signedIn = root ? root.getAttribute("data-signed-in") === "true" : false;
+  var guests = root ? root.getAttribute("data-guests") === "true" : false;
   var focusMode = root ? root.hasAttribute("data-focus") : false;
   var thread = document.getElementById("thread");
 
@@ -111,6 +112,7 @@
       var replies = parent.querySelector(":scope > details > ol.replies");
       replies.hidden = false;
       replies.appendChild(node);
+      updateFolded(parent);
     } else {
       thread.insertBefore(node, thread.firstChild);
       var empty = document.querySelector("[data-empty]");
@@ -119,6 +121,16 @@
     enhanceComments(node);
     forget(parseInt(node.getAttribute("data-comment-id"), 10));
     return node;
+  }
+
+  // The line a collapsed comment shows: "alice · 2 replies hidden", as the server renders it.
+  function updateFolded(comment) {
+    var folded = comment.querySelector(":scope > details > summary .comment__folded");
+    if (!folded || !folded.hasAttribute("data-name")) return;
+    var n = comment.querySelectorAll(":scope > details > ol.replies > li.comment").length;
+    var text = folded.getAttribute("data-name") + (folded.hasAttribute("data-muted") ? " (muted)" : "");
+    if (n) text += " · " + n.toLocaleString() + (n === 1 ? " reply" : " replies") + " hidden";
+    folded.textContent = text;
   }
 
   function enhanceComposer(form) {
@@ -137,8 +149,27 @@
         return;
       }
       var payload = { body: textarea.value, nsfw: !!(nsfw && nsfw.checked) };
+      var guestName = form.querySelector("input[name=author_name]");
+      if (guestName) {
+        if (!guestName.value.trim()) {
+          setStatus(status, "Give a name to comment as a guest.", true);
+          guestName.focus();
+          return;
+        }
+        payload.author_name = guestName.value;
+      }
       if (parentId) payload.parent_id = parseInt(parentId, 10);
       else payload.url = pageUrl;
+      // The article passage answered (article.js fills these from a selection).
+      var quoteExact = form.querySelector("[data-quote-exact]");
+      if (quoteExact && quoteExact.value.trim()) {
+        payload.quote = {
+          type: "TextQuoteSelector",
+          exact: quoteExact.value,
+          prefix: form.querySelector("[data-quote-prefix]").value,
+          suffix: form.querySelector("[data-quote-suffix]").value,
+        };
+      }
       setBusy(button, true);
       setStatus(status, "Posting…");
       api("POST", "/api/v1/comments", payload).then(function (response) {
@@ -160,6 +191,8 @@
             var inserted = insertComment(node, parentId);
             if (comment.status === "visible") countOnce(comment.id);
             textarea.value = "";
+            form.querySelectorAll("[data-quote-exact], [data-quote-prefix], [data-quote-suffix]")
+              .forEach(function (field) { field.value = ""; });
             setStatus(status, "Posted.");
             if (parentId) closeReply(form);
             if (inserted) {
@@ -218,6 +251,68 @@
     form.querySelector("textarea").focus();
   }
 
+  // ---- Reports --------------------------------------------------------------------------
+  var reportTemplate = document.getElementById("report-template");
+
+  function openReport(link) {
+    var comment = link.closest("li.comment");
+    var slot = comment.querySelector(":scope > details > .comment__main [data-report-slot]");
+    var existing = slot.querySelector("form");
+    if (existing) {
+      existing.querySelector("input[name=reason]").focus();
+      return;
+    }
+    var id = comment.getAttribute("data-comment-id");
+    var form = reportTemplate.content.cloneNode(true).querySelector("form");
+    form.setAttribute("action", "/c/" + id + "/report");
+    form.querySelectorAll("[id]").forEach(function (el) { el.id = el.id + "-" + id; });
+    form.querySelectorAll("label[for]").forEach(function (el) {
+      el.setAttribute("for", el.getAttribute("for") + "-" + id);
+    });
+    var cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "secondary";
+    cancel.textContent = "Cancel";
+    cancel.addEventListener("click", function () {
+      form.remove();
+      link.focus();
+    });
+    form.querySelector(".composer__actions").appendChild(cancel);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var chosen = form.querySelector("input[name=reason]:checked");
+      var text = form.querySelector("textarea[name=text]");
+      var status = form.querySelector("[data-status]");
+      var button = form.querySelector("[data-action=send-report]");
+      if (!chosen) {
+        setStatus(status, "Choose a reason.", true);
+        return;
+      }
+      var payload = { reason: chosen.value };
+      if (text.value.trim()) payload.text = text.value;
+      setBusy(button, true);
+      setStatus(status, "Sending…");
+      api("POST", "/api/v1/comments/" + id + "/reports", payload).then(function (response) {
+        if (!response.ok) {
+          return problemText(response, "Could not send the report.").then(function (message) {
+            setStatus(status, message, true);
+          });
+        }
+        var done = document.createElement("p");
+        done.className = "notice notice--ok";
+        done.setAttribute("role", "status");
+        done.setAttribute("data-report-done", "");
+        done.textContent = "Thank you: the moderators will look at this comment.";
+        form.replaceWith(done);
+        link.remove();
+      }).catch(function () {
+        setStatus(status, "Could not reach the server.", true);
+      }).then(function () { setBusy(button, false); });
+    });
+    slot.appendChild(form);
+    form.querySelector("input[name=reason]").focus();
+  }
+
   // ---- Votes ----------------------------------------------------------------------------
   function applyVote(comment, result) {
     var score = comment.querySelector(":scope > details > .comment__main [data-score]");
@@ -225,6 +320,8 @@
       score.textContent = result.score;
       score.title = result.upvotes + " up, " + result.downvotes + " down";
     }
+    var word = comment.querySelector(":scope > details > .comment__main [data-score-word]");
+    if (word) word.textContent = result.score === 1 || result.score === -1 ? "point" : "points";
     if (result.my_vote === undefined) return;
     var up = comment.querySelector(":scope > details > .comment__main [data-action=vote-up]");
     var down = comment.querySelector(":scope > details > .comment__main [data-action=vote-down]");
@@ -350,6 +447,8 @@
   }
   var newButton = document.querySelector(".new-comments");
   var liveStatus = document.querySelector("[data-live-status]");
+  // Separate from the live indicator, so "N new comments shown" never hides "● Live".
+  var revealStatus = document.querySelector("[data-reveal-status]");
   var countEl = document.querySelector("[data-comment-count]");
 
   function adjustCount(delta) {
@@ -384,7 +483,7 @@
     chain.catch(function () {}).then(function () {
       setBusy(newButton, false);
       updateNewButton();
-      setStatus(liveStatus, queue.length === 1 ? "1 new comment shown" : queue.length + " new comments shown");
+      setStatus(revealStatus, queue.length === 1 ? "1 new comment shown" : queue.length + " new comments shown");
     });
   }
 
@@ -421,7 +520,9 @@
       var hasReplies = el.querySelector(":scope > details > ol.replies > li");
       var writing = main.querySelector("[data-reply-slot] textarea");
       if (!node && !hasReplies && !(writing && writing.value.trim())) {
+        var parentComment = el.parentNode && el.parentNode.closest("li.comment");
         el.remove();
+        if (parentComment) updateFolded(parentComment);
         return;
       }
       var body = main.querySelector(".comment__body, details[data-nsfw]");
@@ -429,9 +530,16 @@
       var fresh = placeholder ? placeholder.cloneNode(true) : document.createElement("div");
       if (!placeholder) {
         fresh.className = "comment__body";
-        fresh.textContent = "[removed]";
+        fresh.textContent = "[removed by a moderator]";
       }
       if (body) body.replaceWith(fresh);
+      // The placeholder names no author: take the server's header and folded line too.
+      var freshHead = node && node.querySelector(".comment__main .comment__head");
+      var head = main.querySelector(".comment__head");
+      if (freshHead && head) head.replaceWith(freshHead.cloneNode(true));
+      var freshFolded = node && node.querySelector("summary .comment__folded");
+      var folded = el.querySelector(":scope > details > summary .comment__folded");
+      if (freshFolded && folded) folded.replaceWith(freshFolded.cloneNode(true));
       el.classList.add("comment--placeholder");
       var actions = main.querySelector(".comment__actions");
       if (actions) actions.remove();
@@ -474,8 +582,14 @@
   document.querySelectorAll("[data-load-more]").forEach(enhanceLoadMore);
   if (newButton) newButton.addEventListener("click", revealPending);
   thread.addEventListener("click", function (event) {
+    var report = event.target.closest("[data-action=report]");
+    if (report && signedIn && reportTemplate) {
+      event.preventDefault();
+      openReport(report);
+      return;
+    }
     var link = event.target.closest("[data-action=reply]");
-    if (!link || !signedIn || !replyTemplate) return;
+    if (!link || !(signedIn || guests) || !replyTemplate) return;
     event.preventDefault();
     openReply(link);
   });

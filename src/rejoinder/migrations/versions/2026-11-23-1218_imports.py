@@ -1,7 +1,7 @@
 """imports: imported identities, import records, comments.identity_id
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Created: 2026-11-23 15:00:00
 
 ``comments.identity_id`` is added with a plain ADD COLUMN, never a batch rebuild: rebuilding
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,79 @@
+"""`QueuedListener`: an event listener that enqueues and returns, and a task that handles.
+
+Listeners in ``app.state.event_listeners`` are awaited by the request after its commit, so
+slow work there would delay the response. A queued listener only puts the event on a bounded
+in-process queue; `run` (started in the app's lifespan) handles events one at a time in
+transactions of its own. If the handler falls ``QUEUE_SIZE`` events behind (the database is
+down), further events are dropped with a log line rather than growing memory without bound.
+Events live in memory: a process that dies with events queued loses what they would have
+caused (notifications, webhook deliveries), never the committed write itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import anyio
+
+from rejoinder import events
+
+log = logging.getLogger("rejoinder.events")
+
+QUEUE_SIZE = 10_000
+_STOP = object()
+AnyEvent = events.Event | events.ModeratorActed
+
+
+class QueuedListener:
+    """Subclasses say which events they take (`accepts`) and what to do (`handle`)."""
+
+    name = "events"
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[AnyEvent] = asyncio.Queue(QUEUE_SIZE)
+
+    def accepts(self, event: AnyEvent) -> bool:
+        raise NotImplementedError
+
+    async def handle(self, event: AnyEvent) -> None:
+        raise NotImplementedError
+
+    async def __call__(self, event: AnyEvent) -> None:
+        if not self.accepts(event):
+            return
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            log.warning("%s queue full; dropped %r", self.name, event)
+
+    async def run(self) -> None:
+        """Handle queued events until `stop`; one failure never stops the loop."""
+        while True:
+            event = await self.queue.get()
+            try:
+                if event is _STOP:
+                    return
+                await self.handle(event)
+            except Exception:
+                log.exception("%s: could not handle %r", self.name, event)
+            finally:
+                self.queue.task_done()
+
+    async def stop(self, timeout: float = 5.0) -> None:
+        """Finish the event in hand and what is queued, then return from `run`.
+
+        Cancelling `run` in the middle of a database transaction can leave the driver's
+        connection thread waiting on a lock while the loop shuts down; letting the handler
+        finish its transaction first avoids that.
+        """
+        try:
+            self.queue.put_nowait(_STOP)  # type: ignore[arg-type]
+        except asyncio.QueueFull:
+            return
+        with anyio.move_on_after(timeout):
+            await self.queue.join()
+
+    async def settle(self) -> None:
+        """Wait until every event queued so far is handled (tests use this)."""
+        await self.queue.join()

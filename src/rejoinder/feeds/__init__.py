@@ -1,0 +1,1 @@
+"""Atom feeds of discussions, people, the front page and a reader's replies."""

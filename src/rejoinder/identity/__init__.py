@@ -1,0 +1,1 @@
+"""Which URLs are one article: canonical links, syndicated copies, merging discussions."""

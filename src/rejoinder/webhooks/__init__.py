@@ -1,0 +1,1 @@
+"""Signed HTTP callbacks to operators' systems on new comments and reports."""
