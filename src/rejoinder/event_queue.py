@@ -60,7 +60,7 @@ class QueuedListener:
             finally:
                 self.queue.task_done()
 
-    async def stop(self, timeout: float = 5.0) -> None:
+    async def stop(self, grace_seconds: float = 5.0) -> None:
         """Finish the event in hand and what is queued, then return from `run`.
 
         Cancelling `run` in the middle of a database transaction can leave the driver's
@@ -71,7 +71,7 @@ class QueuedListener:
             self.queue.put_nowait(_STOP)  # type: ignore[arg-type]
         except asyncio.QueueFull:
             return
-        with anyio.move_on_after(timeout):
+        with anyio.move_on_after(grace_seconds):
             await self.queue.join()
 
     async def settle(self) -> None:
