@@ -41,7 +41,10 @@ def test_api_never_fails_or_breaks_its_schema(fuzz_app):
         @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
         def check(case):
             response = case.call()
-            assert response.status_code < 500, (
+            # The fuzzed instance has no SMTP server: password resets answer a deliberate,
+            # documented 503 "mail-unavailable". Any other 5xx is a bug.
+            deliberate = response.status_code == 503 and "mail-unavailable" in response.text
+            assert response.status_code < 500 or deliberate, (
                 f"{case.method} {case.formatted_path}: {response.text}"
             )
             case.validate_response(
