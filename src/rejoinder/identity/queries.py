@@ -137,7 +137,7 @@ async def list_similarity_pairs(
         .order_by(PageSimilarity.found_at.desc(), PageSimilarity.page_id)
         .limit(limit)
     )
-    return list((await session.execute(stmt)).tuples())
+    return [tuple(row) for row in (await session.execute(stmt)).all()]
 
 
 # --- Canonical links ----------------------------------------------------------------------
@@ -170,7 +170,7 @@ async def list_canonical_suggestions(
         .order_by(PageCanonicalLink.created_at.desc(), PageCanonicalLink.id.desc())
         .limit(limit)
     )
-    return list((await session.execute(stmt)).tuples())
+    return [tuple(row) for row in (await session.execute(stmt)).all()]
 
 
 async def list_canonical_links(session: AsyncSession, page_id: int) -> list[PageCanonicalLink]:
