@@ -134,6 +134,8 @@ def rejoinder_env(
         REJOINDER_HOLD_MIN_APPROVED_COMMENTS="0",
         # The bench pages' hosts do not exist; fetching them would only add noise.
         REJOINDER_FETCH_ENABLED="false",
+        # As for the ceiling (run.py) and Isso: the load is measured, not logged.
+        REJOINDER_ACCESS_LOG="false",
     )
     if database_url:
         env["REJOINDER_DATABASE_URL"] = database_url

@@ -52,6 +52,7 @@ CONFIGS = {
     "pg-2": ("pg", 2),
     "pg-4": ("pg", 4),
 }
+SCENARIOS = ("reads", "writes", "sse")
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 AUTH = {"Authorization": f"Bearer {seed.TOKEN}", "Content-Type": "application/json"}
 
@@ -194,7 +195,7 @@ class Suite:
                 master = server.pid
                 # Warm every worker's pool and caches before measuring.
                 wrk(base + thread_path(seed.sized_url(20)), workers * 4, 2)
-                for size in seed.SIZES:
+                for size in seed.SIZES if "reads" in self.args.scenarios else ():
                     self.read(
                         f"thread read, {size} comments",
                         base,
@@ -205,7 +206,7 @@ class Suite:
                     )
                     if size == 200:
                         self.save_ceiling_body(base)
-                if self.args.bulk_pages:
+                if self.args.bulk_pages and "reads" in self.args.scenarios:
                     self.read(
                         "thread read, random bulk page",
                         base,
@@ -218,13 +219,14 @@ class Suite:
                     self.read(
                         "counts, 50 random URLs", base, label, workers, master, "/", "counts.lua"
                     )
-                asyncio.run(self.writes(port, label, workers, master, url))
-                if db == "sqlite" and workers > 1:
+                if "writes" in self.args.scenarios:
+                    asyncio.run(self.writes(port, label, workers, master, url))
+                if "sse" in self.args.scenarios and db == "sqlite" and workers > 1:
                     self.notes.append(
                         f"SSE not measured on SQLite with {workers} workers: without Redis the "
                         "broker is in-process, so a stream only hears its own worker's events."
                     )
-                else:
+                elif "sse" in self.args.scenarios:
                     for subscribers in self.args.sse:
                         fan = asyncio.run(self.fanout(port, label, workers, master, subscribers))
                         if fan.opened < subscribers:
@@ -284,6 +286,7 @@ class Suite:
             "--workers",
             str(workers),
             "--no-server-header",
+            "--no-access-log",
             "--timeout-graceful-shutdown",
             "5",
         ]
@@ -389,6 +392,13 @@ def main() -> None:
     parser.add_argument("--bulk-pages", type=int, default=seed.BULK_PAGES, help="0: no bulk set")
     parser.add_argument("--bulk-comments", type=int, default=seed.BULK_COMMENTS)
     parser.add_argument("--sse", type=int, nargs="*", default=[1000, 5000])
+    parser.add_argument(
+        "--scenarios",
+        nargs="+",
+        choices=SCENARIOS,
+        default=list(SCENARIOS),
+        help="thread reads and counts, comment posting, SSE fan-out",
+    )
     parser.add_argument("--no-isso", action="store_true")
     parser.add_argument("--no-ceiling", action="store_true")
     parser.add_argument("--profile", action="store_true", help="py-spy on a SQLite worker")

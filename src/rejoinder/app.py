@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from rejoinder import __version__, deliveries
 from rejoinder.api import openapi, problems
 from rejoinder.api.cors import EmbedCors
+from rejoinder.api.stream import StreamFront
 from rejoinder.api.v1 import router as api_router
 from rejoinder.db.engine import Database
 from rejoinder.fetching.runner import background_fetching
 from rejoinder.middleware import BodyLimit
 from rejoinder.moderation.limits import MemoryRateLimiter, RedisRateLimiter
+from rejoinder.readcache import cache as readcache
+from rejoinder.readcache.front import ThreadCacheFront
 from rejoinder.realtime.broker import make_broker
 from rejoinder.realtime.publisher import EventPublisher
 from rejoinder.settings import Settings
@@ -22,6 +26,23 @@ from rejoinder.web import router as web
 
 # Comments are at most 100,000 characters; a request body never needs more than this.
 MAX_BODY_BYTES = 1_000_000
+# ... except an admin's import file, up to settings.import_upload_max_bytes.
+IMPORT_UPLOAD_PATHS = ("/admin/import", "/api/v1/imports")
+
+
+class Rejoinder(FastAPI):
+    """The FastAPI app, with the thread cache's answers ahead of everything else."""
+
+    front: ThreadCacheFront | None = None
+    # Live streams skip the middleware stack too: it would stay in memory per open stream.
+    streams: StreamFront | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.front is not None and await self.front.answer(scope, send):
+            return
+        if self.streams is not None and await self.streams.answer(scope, receive, send):
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -34,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             async with (
                 background_fetching(app.state.db, settings),
                 deliveries.running(app, settings),
+                _read_cache_running(app.state.read_cache),
             ):
                 yield
         finally:
@@ -42,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if isinstance(app.state.limiter, RedisRateLimiter):
                 await app.state.limiter.close()
 
-    app = FastAPI(
+    app = Rejoinder(
         title="Rejoinder",
         version=__version__,
         summary="The comment section for every page on the web.",
@@ -68,7 +90,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     openapi.install(app)
     app.include_router(api_router)
     web.install(app)
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.state.read_cache = readcache.build(settings, app.state.db, app.state.broker)
+    if app.state.read_cache is not None:
+        app.front = ThreadCacheFront(app.state.read_cache)
+    app.streams = StreamFront(app.state.db, app.state.broker, settings)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=MAX_BODY_BYTES,
+        path_limits=dict.fromkeys(IMPORT_UPLOAD_PATHS, settings.import_upload_max_bytes),
+    )
     # Outermost, so refusals (413) also carry CORS headers the embedding page can read.
     app.add_middleware(EmbedCors, origins=settings.embed_origins)
     return app
+
+
+def _read_cache_running(cache: readcache.ReadCache | None) -> AbstractAsyncContextManager[None]:
+    return cache.running() if cache is not None else nullcontext()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -32,6 +33,10 @@ def serve(
     import uvicorn
 
     settings = Settings()
+    if workers is not None:
+        # Each worker builds its own Settings from the environment, and must know it is
+        # not alone (the thread cache stays off on PostgreSQL without Redis, for one).
+        os.environ["REJOINDER_WORKERS"] = str(workers)
     console.print(f"Rejoinder on http://{host or settings.host}:{port or settings.port}")
     uvicorn.run(
         "rejoinder.app:create_app",
@@ -42,6 +47,7 @@ def serve(
         proxy_headers=False,  # the app reads X-Forwarded-For itself, from trusted proxies only
         server_header=False,
         log_level="info",
+        access_log=settings.access_log,
         # Live streams never finish on their own: without a limit, a restart would wait up
         # to their lifetime. Cut them after 5 s; browsers reconnect to the new process.
         timeout_graceful_shutdown=5,

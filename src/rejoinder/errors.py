@@ -126,6 +126,20 @@ class Unavailable(RejoinderError):
         return {"Retry-After": "5"}
 
 
+class DatabaseUnavailable(Unavailable):
+    """The database cannot be reached (restarting, network cut, pool exhausted)."""
+
+    code = "database-unavailable"
+    title = "Database unavailable"
+
+
+class RedisUnavailable(Unavailable):
+    """Redis, which carries events and limits between workers, cannot be reached."""
+
+    code = "redis-unavailable"
+    title = "Redis unavailable"
+
+
 def problem(
     status: int,
     code: str,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rejoinder.api.responses import dumps
@@ -9,28 +11,34 @@ from rejoinder.errors import problem
 
 
 class BodyLimit:
-    """Refuse request bodies over ``max_bytes`` with 413, before they are read into memory.
+    """Refuse request bodies over the limit with 413, before they are read into memory.
 
-    A declared Content-Length over the limit is refused at once; a chunked body is counted
-    as it streams and cut off at the limit.
+    The limit is ``max_bytes``, or ``path_limits[path]`` for the few exact paths that take
+    large uploads (an import file); every other path keeps the small default. A declared
+    Content-Length over the limit is refused at once; a chunked body is counted as it
+    streams and cut off at the limit.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, path_limits: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.path_limits.get(scope.get("path", ""), self.max_bytes)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None:
             try:
-                too_big = int(declared) > self.max_bytes
+                too_big = int(declared) > limit
             except ValueError:
                 too_big = False
             if too_big:
-                await self._refuse(scope, send)
+                await self._refuse(scope, send, limit)
                 return
         seen = 0
         started = False
@@ -40,7 +48,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     raise _TooLarge
             return message
 
@@ -54,15 +62,15 @@ class BodyLimit:
             await self.app(scope, counted_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await self._refuse(scope, send)
+                await self._refuse(scope, send, limit)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
         body = dumps(
             problem(
                 413,
                 "payload-too-large",
                 "Too large",
-                f"Request bodies are limited to {self.max_bytes:,} bytes.",
+                f"Request bodies are limited to {limit:,} bytes.",
                 instance=scope.get("path"),
             )
         )

@@ -46,6 +46,17 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     workers: int = Field(1, ge=1, le=64)
+    access_log: bool = Field(
+        True, description="Log every request (off behind a proxy that already logs them)."
+    )
+    thread_cache_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=0,
+        description="Memory per worker for serialized anonymous thread reads; 0 turns it off.",
+    )
+    thread_cache_ttl_seconds: float = Field(
+        300.0, gt=0, description="Longest a cached thread is served without being read again."
+    )
 
     allow_guests: bool = Field(False, description="Whether readers without accounts may comment.")
     edit_window_seconds: int = Field(900, ge=0, description="How long authors may edit/delete.")
@@ -53,6 +64,11 @@ class Settings(BaseSettings):
     max_depth: int = Field(8, ge=1, le=64, description="Deeper replies attach at this depth.")
     max_url_length: int = Field(2048, ge=64, le=8192)
     thread_page_size: int = Field(100, ge=1, le=1000)
+    # Only the import upload paths (/admin/import, /api/v1/imports) take bodies this large;
+    # every other request stays under app.MAX_BODY_BYTES. Exports of big sites run to 100 MB.
+    import_upload_max_bytes: int = Field(
+        200_000_000, ge=1_000_000, le=10_000_000_000, description="Largest import upload."
+    )
     # Streams end after this long so proxies and load balancers rotate connections and a
     # worker being restarted is not held open forever; browsers reconnect on their own.
     stream_lifetime_seconds: float = Field(1800, gt=0, le=86_400)

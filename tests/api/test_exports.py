@@ -72,25 +72,41 @@ ANNOTATION_SCHEMA = {
                 },
                 "target": {
                     "oneOf": [
-                        {"type": "string", "pattern": "^https?://"},
-                        {
-                            "type": "object",
-                            "required": ["source"],
-                            "properties": {
-                                "source": {"type": "string", "pattern": "^https?://"},
-                                "selector": {
-                                    "type": "object",
-                                    "required": ["type", "exact"],
-                                    "properties": {"type": {"const": "TextQuoteSelector"}},
-                                },
-                            },
-                        },
+                        {"$ref": "#/$defs/target"},
+                        {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/target"}},
                     ]
                 },
             },
-        }
+        },
+        "target": {
+            "oneOf": [
+                {"type": "string", "pattern": "^https?://"},
+                {
+                    "type": "object",
+                    "required": ["source"],
+                    "properties": {
+                        "source": {"type": "string", "pattern": "^https?://"},
+                        "selector": {
+                            "type": "object",
+                            "required": ["type", "exact"],
+                            "properties": {"type": {"const": "TextQuoteSelector"}},
+                        },
+                    },
+                },
+            ]
+        },
     },
 }
+
+
+def targets(annotation: dict) -> list:
+    target = annotation["target"]
+    return target if isinstance(target, list) else [target]
+
+
+def page_sources(annotation: dict) -> list[str]:
+    """The pages an annotation is placed on (its targets that are specific resources)."""
+    return [t["source"] for t in targets(annotation) if isinstance(t, dict)]
 
 
 @pytest.fixture
@@ -203,8 +219,29 @@ class TestWebAnnotation:
         assert top["target"]["selector"]["exact"] == "the passage"
         assert top["creator"]["name"] == "ann"
         assert reply["motivation"] == "replying"
-        assert reply["target"] == top["id"]
+        # A reply answers its parent annotation and stays placed on the page.
+        assert reply["target"] == [top["id"], {"source": ARTICLE}]
+        assert all(page_sources(item) == [ARTICLE] for item in items)
         assert top["body"]["value"] == "<p>Top <strong>level</strong></p>\n"
+
+    async def test_every_reply_names_its_own_page(self, app, client, settings, moderator):
+        await seed(app, client, settings)
+        document = json.loads(await export(client, moderator, "web-annotation", all="true"))
+        jsonschema_rs.validate(ANNOTATION_SCHEMA, document)
+        items = document["first"]["items"]
+        replies = [item for item in items if item["motivation"] == "replying"]
+        by_id = {item["id"]: item for item in items}
+        orphans = 0
+        for reply in replies:
+            parent_id, on_page = targets(reply)
+            assert on_page["source"].startswith("https://")
+            if parent_id in by_id:
+                assert page_sources(reply) == page_sources(by_id[parent_id])
+            else:
+                orphans += 1
+        assert len(replies) == 5
+        # Ann's Disqus reply to a deleted post: its parent is not public, its page still is.
+        assert orphans == 1
 
     async def test_site_scope_and_hidden_comments_left_out(self, app, client, settings, moderator):
         await seed(app, client, settings)

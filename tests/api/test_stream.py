@@ -251,7 +251,9 @@ class TestWhatIsNotBroadcast:
         monkeypatch.setattr(app.state.broker, "publish", broken)
         caplog.set_level(logging.ERROR, logger="rejoinder.realtime")
         alice = await make_user(client)
-        posted = await make_comment(client, alice, "still stored", url=ARTICLE)
+        # A reader is listening: with nobody on the page the publisher has nothing to send.
+        async with app.state.broker.subscribe(page_topic(url_key(ARTICLE))):
+            posted = await make_comment(client, alice, "still stored", url=ARTICLE)
         thread = await read_thread(client, ARTICLE)
         assert [comment["id"] for comment in thread["comments"]] == [posted["id"]]
         assert "Could not publish" in caplog.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rejoinder.accounts.models import Account, ApiToken, TokenKind
@@ -93,3 +93,17 @@ async def delete_sessions_except(session: AsyncSession, account_id: int, keep_di
             ApiToken.digest != keep_digest,
         )
     )
+
+
+async def is_email_taken(session: AsyncSession, email: str, except_id: int) -> bool:
+    """Whether another open account has this address (compared ignoring case)."""
+    found = await session.execute(
+        select(Account.id)
+        .where(
+            func.lower(Account.email) == email.lower(),
+            Account.id != except_id,
+            Account.deleted_at.is_(None),
+        )
+        .limit(1)
+    )
+    return found.first() is not None

@@ -43,6 +43,21 @@ class AccountOut(BaseModel):
     created_at: datetime
 
 
+class MeOut(AccountOut):
+    """The signed-in account as it sees itself: with its e-mail address."""
+
+    email: str | None = Field(description="For password resets and reply e-mails; may be null.")
+
+
+class EmailUpdate(BaseModel):
+    """Set, change (a string) or remove (null) the address; the current password confirms."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email | None
+    current_password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
 class SessionOut(BaseModel):
     token: str = Field(description="Send as `Authorization: Bearer <token>`.")
     account: AccountOut

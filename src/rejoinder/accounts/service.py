@@ -12,8 +12,10 @@ from rejoinder.accounts import passwords, queries
 from rejoinder.accounts.models import Account, ApiToken, Role, TokenKind
 from rejoinder.accounts.passwords import hash_password, needs_rehash, verify_password
 from rejoinder.accounts.tokens import new_token, token_digest
+from rejoinder.comments import queries as comment_queries
 from rejoinder.errors import Conflict, InvalidCredentials
 from rejoinder.moderation.limits import Rate, RateLimiter, enforce
+from rejoinder.pages import queries as page_queries
 from rejoinder.settings import Settings
 
 SESSION_LIFETIME = timedelta(days=30)
@@ -156,4 +158,7 @@ class AccountService:
         account.password_hash = None
         account.email = None
         await queries.delete_tokens_of_account(self.session, account.id)
+        # Their comments now read "[deleted]": every thread they are in has changed.
+        pages = await comment_queries.page_ids_with_comments_by(self.session, author_id=account.id)
+        await page_queries.bump_threads(self.session, pages)
         await self.session.flush()

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
-from rejoinder.accounts.schemas import AccountCreate, AccountOut, SessionCreate, SessionOut
+from rejoinder.accounts.email_address import set_email
+from rejoinder.accounts.schemas import (
+    AccountCreate,
+    AccountOut,
+    EmailUpdate,
+    MeOut,
+    SessionCreate,
+    SessionOut,
+)
 from rejoinder.accounts.service import SESSION_LIFETIME
 from rejoinder.api.deps import (
     SESSION_COOKIE,
@@ -12,6 +20,8 @@ from rejoinder.api.deps import (
     AppSettings,
     ClientIp,
     CurrentAccount,
+    DbSession,
+    Limiter,
 )
 
 router = APIRouter(tags=["accounts"])
@@ -65,7 +75,20 @@ async def delete_session(
     return response
 
 
-@router.get("/me", response_model=AccountOut)
-async def read_me(account: CurrentAccount) -> AccountOut:
-    """The signed-in account."""
-    return _account_out(account)
+@router.get("/me", response_model=MeOut)
+async def read_me(account: CurrentAccount) -> MeOut:
+    """The signed-in account, with its e-mail address."""
+    return MeOut.model_validate(account, from_attributes=True)
+
+
+@router.patch("/me", response_model=MeOut)
+async def update_me(
+    body: EmailUpdate,
+    account: CurrentAccount,
+    session: DbSession,
+    settings: AppSettings,
+    limiter: Limiter,
+) -> MeOut:
+    """Set, change or remove (null) your e-mail address, confirmed by your current password."""
+    await set_email(session, settings, limiter, account, body.current_password, body.email)
+    return MeOut.model_validate(account, from_attributes=True)

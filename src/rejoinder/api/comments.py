@@ -24,6 +24,8 @@ from rejoinder.comments.schemas import (
     VoteOut,
 )
 from rejoinder.comments.service import CommentService
+from rejoinder.readcache.cache import ReadCache
+from rejoinder.readcache.front import VARY, matches, response_headers
 from rejoinder.votes.queries import get_vote
 from rejoinder.votes.service import VoteService
 
@@ -71,13 +73,22 @@ async def read_thread(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     """A page's discussion, nested, one page of top-level comments at a time."""
+    cache: ReadCache | None = request.app.state.read_cache
+    since = cache.mark() if cache is not None else 0
     thread = await ThreadReader(session, settings).read(
         url, sort=sort, limit=limit, cursor=cursor, viewer=viewer
     )
     body = dumps(thread.as_dict())
-    etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Authorization, Cookie"}
-    if etag in request.headers.get("if-none-match", ""):
+    etag = b'"' + hashlib.blake2b(body, digest_size=12).hexdigest().encode() + b'"'
+    if viewer is None:
+        # The same bytes for every anonymous reader: the next one is served by the cache.
+        headers = {name.decode(): value.decode() for name, value in response_headers(etag)}
+        if cache is not None and thread.page is not None:
+            key = request.scope["query_string"]
+            cache.remember(key, thread.page.id, thread.page.thread_version, body, etag, since)
+    else:
+        headers = {"ETag": etag.decode(), "Cache-Control": "private, no-cache", "Vary": VARY}
+    if matches(request.headers.get("if-none-match", "").encode(), etag):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
     return JSONBytes(body, headers=headers)
 

@@ -22,12 +22,16 @@ SESSION_COOKIE = "rejoinder_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_settings(request: Request) -> Settings:
+# Every dependency here is ``async def``, even those that never await: FastAPI runs a plain
+# ``def`` dependency in its thread pool, a thread hand-over per dependency per request.
+
+
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_limiter(request: Request) -> RateLimiter:
+async def get_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.limiter
     return limiter
 
@@ -49,9 +53,14 @@ async def _db_session(request: Request) -> AsyncIterator[AsyncSession]:
             events.drain(session)
             raise
         await session.commit()
-        for event in events.drain(session):
-            for listener in request.app.state.event_listeners:
-                await listener(event)
+        if request.app.state.read_cache is not None:
+            await request.app.state.read_cache.settle()
+        committed = events.drain(session)
+    # Outside the session block: on SQLite the next writer's turn starts here, not after
+    # the listeners.
+    for event in committed:
+        for listener in request.app.state.event_listeners:
+            await listener(event)
 
 
 # scope="function": the commit happens before the response is sent, so an acknowledged
@@ -61,7 +70,7 @@ AppSettings = Annotated[Settings, Depends(get_settings)]
 Limiter = Annotated[RateLimiter, Depends(get_limiter)]
 
 
-def get_client_ip(request: Request, settings: AppSettings) -> str:
+async def get_client_ip(request: Request, settings: AppSettings) -> str:
     peer = request.client.host if request.client else None
     return client_ip(peer, request.headers.get("x-forwarded-for"), settings.proxy_networks)
 
@@ -120,7 +129,7 @@ async def require_account(viewer: Viewer) -> Account:
 CurrentAccount = Annotated[Account, Depends(require_account)]
 
 
-def get_account_service(
+async def get_account_service(
     session: DbSession, settings: AppSettings, limiter: Limiter
 ) -> AccountService:
     return AccountService(session, settings, limiter)
@@ -129,7 +138,7 @@ def get_account_service(
 Accounts = Annotated[AccountService, Depends(get_account_service)]
 
 
-def get_moderation_gate(
+async def get_moderation_gate(
     session: DbSession, settings: AppSettings, limiter: Limiter, ip: ClientIp
 ) -> ModerationGate:
     """Bans, rate limits, page controls and holds for this request's writes."""

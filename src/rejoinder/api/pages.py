@@ -17,7 +17,10 @@ from rejoinder.pages.service import PageService
 
 router = APIRouter(tags=["pages"])
 
-UrlQuery = Annotated[str, Query(min_length=1, max_length=8192, description="Any URL form.")]
+URL_MAX_LENGTH = 8192
+UrlQuery = Annotated[
+    str, Query(min_length=1, max_length=URL_MAX_LENGTH, description="Any URL form.")
+]
 DigestPrefix = Annotated[str, Path(pattern="^[0-9a-f]{4}$")]
 
 

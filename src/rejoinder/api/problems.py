@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import logging
 import secrets
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from redis import exceptions as redis_errors
+from sqlalchemy import exc as sa_errors
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from rejoinder.api.responses import dumps
-from rejoinder.errors import RejoinderError, problem
+from rejoinder.errors import (
+    DatabaseUnavailable,
+    RedisUnavailable,
+    RejoinderError,
+    Unavailable,
+    problem,
+)
 from rejoinder.web.errors import html_error, wants_html, with_viewer
 
 log = logging.getLogger("rejoinder")
@@ -110,9 +119,63 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
     )
 
 
+# Exceptions that may mean a backing service is unreachable; ``_unreachable`` decides.
+UNREACHABLE_ERRORS: tuple[type[Exception], ...] = (
+    sa_errors.DBAPIError,
+    sa_errors.TimeoutError,
+    redis_errors.ConnectionError,
+    redis_errors.TimeoutError,
+    ConnectionError,
+    TimeoutError,
+)
+_DATABASE_DRIVERS = ("/asyncpg/", "/sqlalchemy/", "/aiosqlite/")
+
+
+def _unreachable(exc: Exception) -> Unavailable | None:
+    """The 503 for an exception that says PostgreSQL, SQLite or Redis is out of reach.
+
+    None for everything else: an integrity or programming error is a bug, answered 500.
+    """
+    if isinstance(exc, redis_errors.ConnectionError | redis_errors.TimeoutError):
+        return RedisUnavailable("Redis cannot be reached right now; try again in a few seconds.")
+    if isinstance(exc, sa_errors.DBAPIError):
+        # OperationalError: refused, reset, "database is locked", a cancelled statement.
+        # InterfaceError: the driver lost its connection. connection_invalidated: SQLAlchemy
+        # saw a disconnect, whatever the class (asyncpg's are plain DBAPIError).
+        unreachable = exc.connection_invalidated or isinstance(
+            exc, sa_errors.OperationalError | sa_errors.InterfaceError
+        )
+    elif isinstance(exc, ConnectionError | TimeoutError):
+        # asyncpg raises the OS's errors unwrapped while connecting (refused, reset during the
+        # TLS probe, connect timeout); only those mean the database, not some other peer.
+        unreachable = any(
+            marker in frame.filename
+            for frame in traceback.extract_tb(exc.__traceback__)
+            for marker in _DATABASE_DRIVERS
+        )
+    else:
+        unreachable = isinstance(exc, sa_errors.TimeoutError)  # no pooled connection came free
+    if not unreachable:
+        return None
+    return DatabaseUnavailable("The database cannot be reached right now; try again shortly.")
+
+
+async def unavailable_error(request: Request, exc: Exception) -> Response:
+    error = _unreachable(exc)
+    if error is None:
+        return await with_viewer(unexpected_error)(request, exc)
+    # One line, no traceback: an outage makes every request fail the same way.
+    log.warning("%s on %s %s: %s", error.code, request.method, request.url.path, exc)
+    # No reader lookup for the HTML page: it would wait on the database that just failed.
+    request.state.viewer = None
+    return await rejoinder_error(request, error)
+
+
 def install(app: FastAPI) -> None:
     # HTML error pages show the signed-in reader in their header, like every other page.
     app.add_exception_handler(RejoinderError, with_viewer(rejoinder_error))
     app.add_exception_handler(RequestValidationError, with_viewer(validation_error))
     app.add_exception_handler(StarletteHTTPException, with_viewer(http_error))
+    for error_class in UNREACHABLE_ERRORS:
+        app.add_exception_handler(error_class, unavailable_error)
     app.add_exception_handler(Exception, with_viewer(unexpected_error))

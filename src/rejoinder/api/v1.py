@@ -6,6 +6,7 @@ from rejoinder.api import (
     accounts,
     comments,
     identity,
+    import_uploads,
     imports,
     moderation,
     notifications,
@@ -35,6 +36,7 @@ router.include_router(reader_tools.router)
 router.include_router(submissions.router)
 router.include_router(search.router)
 router.include_router(imports.router)
+router.include_router(import_uploads.router)
 router.include_router(notifications.router)
 router.include_router(password_resets.router)
 router.include_router(webhooks.router)

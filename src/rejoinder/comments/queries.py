@@ -227,3 +227,15 @@ async def sum_scores_by_author(session: AsyncSession, author_id: int) -> tuple[i
     )
     karma, count = (await session.execute(stmt)).one()
     return int(karma), int(count)
+
+
+async def page_ids_with_comments_by(
+    session: AsyncSession, *, author_id: int | None = None, identity_id: int | None = None
+) -> list[int]:
+    """Pages where this account (or imported identity) has comments: their threads name it."""
+    stmt = select(Comment.page_id).distinct()
+    if author_id is not None:
+        stmt = stmt.where(Comment.author_id == author_id)
+    if identity_id is not None:
+        stmt = stmt.where(Comment.identity_id == identity_id)
+    return list((await session.scalars(stmt)).all())

@@ -1,10 +1,17 @@
 """Engines for SQLite (WAL) and PostgreSQL, with one idea: reads never wait for writers.
 
 On SQLite a write transaction starts with ``BEGIN IMMEDIATE``: it takes the write lock up
-front, so two writers queue on ``busy_timeout`` instead of one failing with SQLITE_BUSY when
-it upgrades a read lock (WAL readers never block and are never blocked). Read transactions use
-a plain deferred ``BEGIN``. The two kinds share one connection pool; a session picks its kind
-through the ``rejoinder_write`` execution option.
+front, so two writers queue instead of one failing with SQLITE_BUSY when it upgrades a read
+lock (WAL readers never block and are never blocked). Read transactions use a plain deferred
+``BEGIN``. The two kinds share one connection pool; a session picks its kind through the
+``rejoinder_write`` execution option.
+
+Inside one process, write sessions on SQLite also take turns on an ``asyncio.Lock`` before
+they begin. SQLite has one writer at a time anyway; without the lock, the writers of one
+worker would each hold a pooled connection and poll SQLite's busy handler, which sleeps
+1, 2, 5 ... 100 ms between tries, so the lock is often free while every waiter sleeps. The
+lock hands it over first come, first served the moment the previous transaction ends;
+``busy_timeout`` still arbitrates between processes (several workers, the CLI).
 
 On PostgreSQL transactions are READ COMMITTED; code that read-modify-writes a row locks it
 (``SELECT ... FOR UPDATE``) or increments in place.
@@ -12,29 +19,46 @@ On PostgreSQL transactions are READ COMMITTED; code that read-modify-writes a ro
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
+    AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from rejoinder.db import sqlite_driver
+from rejoinder.readcache import touched
 from rejoinder.settings import Settings
+
+# How long a writer waits for its turn, in this process (the lock) or across processes
+# (SQLite's busy handler), before the request fails.
+WRITE_WAIT_SECONDS = 10
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
-    "PRAGMA busy_timeout=10000",
+    f"PRAGMA busy_timeout={WRITE_WAIT_SECONDS * 1000}",
     # NORMAL in WAL mode is durable against a process crash (the case we guarantee: kill -9
     # loses no acknowledged write); only an OS crash or power loss can lose the last commits.
     "PRAGMA synchronous=NORMAL",
     "PRAGMA temp_store=MEMORY",
-    "PRAGMA cache_size=-32000",
+    # Page cache: 2 MB per connection (SQLite's default) and at most ~8 MB for the whole
+    # process (the soft heap limit makes SQLite recycle cached pages across connections).
+    # 32 MB per pooled connection held a worker at 520 MB after random reads of a 1M-comment
+    # database (issue 8: 150 MB per worker); the OS page cache serves the rest, outside RSS.
+    "PRAGMA cache_size=-2000",
+    "PRAGMA soft_heap_limit=8388608",
 )
 
 
@@ -65,6 +89,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         kwargs["pool_size"] = settings.database_pool_size
         kwargs["max_overflow"] = settings.database_pool_size
+        if url.startswith("sqlite+aiosqlite:"):
+            kwargs["module"] = sqlite_driver.dbapi()
     else:
         kwargs["pool_size"] = settings.database_pool_size
         kwargs["max_overflow"] = settings.database_pool_size
@@ -75,16 +101,98 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return engine
 
 
+class WriteTurns:
+    """One SQLite writer at a time in this process, in arrival order (see the module doc).
+
+    The lock belongs to the event loop that first used it; a CLI command that runs several
+    loops one after the other gets a fresh lock in each.
+    """
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop, self._lock = loop, asyncio.Lock()
+        try:
+            await asyncio.wait_for(self._lock.acquire(), WRITE_WAIT_SECONDS)
+        except TimeoutError:
+            # What SQLite's busy handler says after the same wait, so callers that handle
+            # a locked database handle this too.
+            raise OperationalError(
+                "BEGIN IMMEDIATE", None, Exception("database is locked (waited for a turn)")
+            ) from None
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+
 class Database:
-    """The engine and the two session factories: read (deferred) and write (immediate)."""
+    """The engine and the two session factories: read (deferred) and write (immediate).
+
+    ``write_session()`` is used like a sessionmaker (``async with db.write_session() as s``);
+    on SQLite it first waits for this process's write turn and keeps it until the session
+    closes.
+
+    ``commit_hooks`` are called, inside the commit, with the ids of the pages whose threads
+    the transaction changed (``readcache.touched``): the thread cache forgets them there.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.engine = create_engine(settings)
         self.dialect = self.engine.dialect.name
+        self.commit_hooks: list[Callable[[set[int]], None]] = []
+        session_class = self._session_class()
         write_engine = self.engine.execution_options(rejoinder_write=True)
-        self.read_session = async_sessionmaker(self.engine, expire_on_commit=False)
-        self.write_session = async_sessionmaker(write_engine, expire_on_commit=False)
+        self.read_session = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=session_class
+        )
+        self._write_factory = async_sessionmaker(
+            write_engine, expire_on_commit=False, sync_session_class=session_class
+        )
+        self._turns = WriteTurns() if settings.is_sqlite else None
+
+    @asynccontextmanager
+    async def write_session(self) -> AsyncIterator[AsyncSession]:
+        if self._turns is None:
+            async with self._write_factory() as session:
+                yield session
+            return
+        async with self._turns.turn(), self._write_factory() as session:
+            yield session
+
+    @property
+    def sqlite_path(self) -> str | None:
+        """The SQLite file, or None for PostgreSQL and in-memory databases."""
+        database = self.engine.url.database
+        if self.dialect != "sqlite" or not database or database == ":memory:":
+            return None
+        return database
+
+    def _session_class(self) -> type[Session]:
+        # A class per Database, so its commit hooks see only its own sessions.
+        hooks = self.commit_hooks
+
+        class _Session(Session):
+            pass
+
+        @event.listens_for(_Session, "after_commit")
+        def _after_commit(session: Session) -> None:
+            pages = touched.take(session)
+            if pages:
+                for hook in hooks:
+                    hook(pages)
+
+        @event.listens_for(_Session, "after_rollback")
+        def _after_rollback(session: Session) -> None:
+            touched.take(session)
+
+        return _Session
 
     async def dispose(self) -> None:
         await self.engine.dispose()

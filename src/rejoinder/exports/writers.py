@@ -5,7 +5,8 @@
   sits in memory (a single JSON document could not be read back that way).
 - ``web-annotation``: a W3C Web Annotation ``AnnotationCollection`` (JSON-LD) of the visible
   comments: top-level comments are ``commenting`` on the page (with a ``TextQuoteSelector``
-  when they quote it), replies are ``replying`` with the parent annotation as target.
+  when they quote it), replies are ``replying`` with two targets: the parent annotation and
+  the page.
 - ``csv``: one row per comment, every status, for moderators and researchers. Cells that a
   spreadsheet would run as a formula (starting ``= + - @``, tab or CR) get a leading ``'``.
 """
@@ -168,14 +169,15 @@ def annotation(
             "purpose": "replying" if comment.parent_id else "commenting",
         },
     }
-    if comment.parent_id:
-        result["target"] = f"{public_url}/c/{comment.parent_id}"
-        return result
     quote = quote_out(comment.quote)
-    target: dict[str, Any] = {"source": page_url}
+    on_page: dict[str, Any] = {"source": page_url}
     if quote is not None:
-        target["selector"] = {key: value for key, value in quote.items() if value}
-    result["target"] = target
+        on_page["selector"] = {key: value for key, value in quote.items() if value}
+    # A reply targets its parent annotation and, like every annotation, its page: a reader
+    # of the collection places it without resolving the parent (which may be left out).
+    result["target"] = (
+        [f"{public_url}/c/{comment.parent_id}", on_page] if comment.parent_id else on_page
+    )
     return result
 
 

@@ -22,9 +22,6 @@ import re
 from array import array
 from collections.abc import Sequence
 
-# datasketch ships no type information.
-from datasketch import MinHash  # type: ignore[import-untyped]
-
 NUM_PERM = 128
 BANDS = 16
 ROWS = NUM_PERM // BANDS
@@ -54,6 +51,11 @@ def signature(text: str) -> bytes | None:
     """The MinHash signature of ``text`` as bytes, or None when the text is too short."""
     if len(_WORD.findall(text)) < MIN_WORDS:
         return None
+    # Imported here, not at the top: datasketch pulls in numpy and scipy (~90 MB per
+    # process), which only a worker that fingerprints fetched pages needs.
+    # datasketch ships no type information.
+    from datasketch import MinHash  # type: ignore[import-untyped]
+
     minhash = MinHash(num_perm=NUM_PERM, seed=_SEED)
     minhash.update_batch(list(shingles(text)))
     return array("I", (int(value) for value in minhash.hashvalues)).tobytes()

@@ -21,9 +21,7 @@ are HTML, sanitized by ``render_html_fragment``; the editable source becomes the
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import BinaryIO
-
-from lxml import etree
+from typing import TYPE_CHECKING, BinaryIO
 
 from rejoinder.comments.models import CommentStatus
 from rejoinder.comments.render import render_html_fragment
@@ -39,6 +37,9 @@ from rejoinder.importers.items import (
     make_author,
 )
 from rejoinder.importers.xmlstream import child, child_text, local_name, records
+
+if TYPE_CHECKING:  # lxml is loaded by the parse itself, not by importing this module
+    from lxml import etree
 
 DSQ_NS = "http://disqus.com/disqus-internals"
 _DSQ_ID = f"{{{DSQ_NS}}}id"

@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rejoinder import clock
 from rejoinder.accounts.models import Account, Role
+from rejoinder.comments import queries as comment_queries
 from rejoinder.errors import Conflict, Forbidden, NotFound
 from rejoinder.importers import queries
 from rejoinder.importers.models import ImportedIdentity
+from rejoinder.pages import queries as page_queries
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,5 +58,10 @@ class IdentityService:
         identity.account_id = account_id
         identity.claimed_at = identity.claimed_at or clock.now()
         await self.session.flush()
+        pages = await comment_queries.page_ids_with_comments_by(
+            self.session, identity_id=identity.id
+        )
         count = await queries.claim_comments(self.session, identity.id, account_id)
+        # The comments now show the account's name.
+        await page_queries.bump_threads(self.session, pages)
         return Claimed(identity, account_id, count)

@@ -12,6 +12,7 @@ from rejoinder.accounts.models import Account
 from rejoinder.comments.models import Comment, CommentStatus
 from rejoinder.importers.models import ImportedIdentity, ImportRecord
 from rejoinder.pages.models import Page, PageAlias
+from rejoinder.readcache import touched
 from rejoinder.submissions import queries as submission_queries
 
 
@@ -133,5 +134,6 @@ async def recount_page(session: AsyncSession, page_id: int) -> None:
             thread_version=Page.thread_version + 1,
         )
     )
+    touched.mark_page(session, page_id)
     if last_at is not None:
         await submission_queries.update_active_at(session, page_id, last_at)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import anyio.to_thread
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from rejoinder.db.engine import Database
 from rejoinder.importers import disqus, isso, rejoinder_json, text, wordpress
@@ -85,16 +86,38 @@ async def import_file(
     progress: Callable[[int], None] | None = None,
 ) -> ImportSummary:
     """Import ``path`` in one transaction: all of it, or (on any error) nothing."""
+    async with db.write_session() as session:
+        try:
+            summary = await import_into(
+                session, settings, fmt, path, options, site=site, url=url, progress=progress
+            )
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
+        return summary
+
+
+async def import_into(
+    session: AsyncSession,
+    settings: Settings,
+    fmt: ImportFormat,
+    path: Path,
+    options: ImportOptions,
+    *,
+    site: str | None = None,
+    url: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportSummary:
+    """Import ``path`` inside the caller's transaction, under a savepoint.
+
+    On any error the savepoint is rolled back, so nothing of the file stays even when the
+    caller (a web request) goes on to commit its own transaction.
+    """
     items, stream = open_items(fmt, path, site=site, url=url, progress=progress)
     try:
-        async with db.write_session() as session:
-            try:
-                summary = await Importer(session, settings, options).run(in_thread(items))
-            except BaseException:
-                await session.rollback()
-                raise
-            await session.commit()
-            return summary
+        async with session.begin_nested():
+            return await Importer(session, settings, options).run(in_thread(items))
     finally:
         if stream is not None:
             stream.close()

@@ -60,6 +60,8 @@ class ImportSummary:
     skipped: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     error_count: int = 0
+    # Pages that received comments, by id (for links to the imported discussions).
+    page_ids: list[int] = field(default_factory=list)
 
     def add_error(self, message: str, where: str) -> None:
         self.error_count += 1
@@ -137,6 +139,7 @@ class Importer:
         await self._place_deferred()
         for page_id in sorted(self._touched):
             await queries.recount_page(self.session, page_id)
+        self.summary.page_ids = sorted(self._touched)
         await self.session.flush()
         return self.summary
 

@@ -24,10 +24,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import urlsplit
-
-from lxml import etree
 
 from rejoinder.comments.models import CommentStatus
 from rejoinder.comments.render import render_html_fragment
@@ -44,6 +42,9 @@ from rejoinder.importers.items import (
     make_author,
 )
 from rejoinder.importers.xmlstream import child_text, local_name, namespace, records
+
+if TYPE_CHECKING:  # lxml is loaded by the parse itself, not by importing this module
+    from lxml import etree
 
 _ZERO_DATE = "0000-00-00 00:00:00"
 _BLANK_LINES = re.compile(r"\n\s*\n")

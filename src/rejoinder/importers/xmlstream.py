@@ -14,11 +14,12 @@ resolves no entities, loads no DTD and reaches no network, in case one slipped t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import BinaryIO
-
-from lxml import etree
+from typing import TYPE_CHECKING, BinaryIO
 
 from rejoinder.importers.items import ImportFailed
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 CHUNK_BYTES = 64 * 1024
 # A message is at most 1,000,000 characters (up to 4 bytes each in UTF-8, plus escaping).
@@ -53,6 +54,9 @@ def records(  # noqa: PLR0912 - the byte limits must be checked inside the one l
     resumes. Raises ``ImportFailed`` (with the line) for malformed, truncated, oversized
     or DOCTYPE-carrying input.
     """
+    # Imported here: lxml costs a web worker ~6 MB, and only an import run parses XML.
+    from lxml import etree
+
     parser = etree.XMLPullParser(
         events=("start", "end"),
         resolve_entities=False,

@@ -5,21 +5,30 @@ Each event takes one token; an empty bucket answers with the seconds until the n
 which becomes the ``Retry-After`` of a 429. Checking and taking happen in one step (no
 check-then-insert race): in-process there is no ``await`` between them, and the Redis backend
 runs them as one Lua script so the limit holds across workers.
+
+When Redis cannot be reached, the Redis backend neither fails open nor refuses the request:
+it falls back to buckets in the worker's memory until Redis answers again (see
+``RedisRateLimiter``).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from redis.exceptions import RedisError
+
 from rejoinder.errors import RateLimited
 from rejoinder.settings import parse_rate
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
+
+log = logging.getLogger("rejoinder.limits")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,18 +126,50 @@ return tostring(wait)
 
 
 class RedisRateLimiter:
-    """Buckets in Redis under ``prefix``: one limit shared by every worker and server."""
+    """Buckets in Redis under ``prefix``: one limit shared by every worker and server.
 
-    def __init__(self, client: Redis, prefix: str) -> None:
+    While Redis is unreachable each worker limits with its own in-memory buckets, and tries
+    Redis again every ``retry_seconds``. Failing open would lift every limit (login
+    guessing, comment floods) exactly when an attacker can cause the outage; answering 503
+    would take all writing down with a service that only guards it. Buckets per worker keep
+    the limits, at worst N workers times looser, and writes keep working. When Redis is back
+    its buckets take over again, with the levels they had.
+    """
+
+    def __init__(
+        self,
+        client: Redis,
+        prefix: str,
+        *,
+        retry_seconds: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._client = client
         self._prefix = prefix + "limit:"
         self._script = client.register_script(_TAKE_SCRIPT)
+        self._fallback = MemoryRateLimiter(clock=clock)
+        self._retry_seconds = retry_seconds
+        self._clock = clock
+        self._down_until: float | None = None
 
     @classmethod
     def from_url(cls, url: str, prefix: str) -> RedisRateLimiter:
         from redis.asyncio import Redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
 
-        return cls(Redis.from_url(url), prefix)
+        # Short timeouts and one immediate retry: an unreachable Redis must cost a request a
+        # moment, not seconds, before it is limited in memory instead; the retry replaces a
+        # pooled connection that died with a Redis restart.
+        client = Redis.from_url(
+            url, socket_connect_timeout=1, socket_timeout=1, retry=Retry(NoBackoff(), 1)
+        )
+        return cls(client, prefix)
+
+    @property
+    def is_degraded(self) -> bool:
+        """True while limits are kept in this worker's memory because Redis failed."""
+        return self._down_until is not None
 
     async def take(self, key: str, rate: Rate) -> float:
         return await self.take_all([key], rate)
@@ -136,12 +177,23 @@ class RedisRateLimiter:
     async def take_all(self, keys: Sequence[str], rate: Rate) -> float:
         if not keys:
             return 0.0
+        if self._down_until is not None and self._clock() < self._down_until:
+            return await self._fallback.take_all(keys, rate)
         # A bucket left alone for one period is full again: Redis may forget it by then.
         ttl_ms = int(rate.period * 1000) + 1000
-        wait = await self._script(
-            keys=[self._prefix + key for key in keys],
-            args=[rate.burst, repr(rate.per_second), ttl_ms],
-        )
+        try:
+            wait = await self._script(
+                keys=[self._prefix + key for key in keys],
+                args=[rate.burst, repr(rate.per_second), ttl_ms],
+            )
+        except (RedisError, OSError) as exc:
+            if self._down_until is None:
+                log.warning("Redis unreachable (%s): rate limits kept per worker for now", exc)
+            self._down_until = self._clock() + self._retry_seconds
+            return await self._fallback.take_all(keys, rate)
+        if self._down_until is not None:
+            log.warning("Redis is back: rate limits shared by every worker again")
+            self._down_until = None
         return float(wait)
 
     async def close(self) -> None:

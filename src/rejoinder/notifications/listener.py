@@ -46,14 +46,26 @@ class NotificationListener(QueuedListener):
         return isinstance(event, events.CommentPosted | events.ModeratorActed)
 
     async def handle(self, event: AnyEvent) -> None:
-        async with self.db.write_session() as session:
-            if isinstance(event, events.CommentPosted):
-                await self._comment_posted(session, event.comment_id)
-            elif isinstance(event, events.ModeratorActed):
+        if isinstance(event, events.CommentPosted):
+            # Most comments tell nobody (top-level, no mentions): decide in a read
+            # transaction, so they never wait for the write lock (SQLite) nor hold it.
+            async with self.db.read_session() as session:
+                plan = await self._recipients(session, event.comment_id)
+            if not plan:
+                return
+            async with self.db.write_session() as session:
+                for account_id, kind, actor_id in plan:
+                    await self._notify(session, account_id, kind, actor_id, event.comment_id)
+                await session.commit()
+        elif isinstance(event, events.ModeratorActed):
+            async with self.db.write_session() as session:
                 await self._moderator_acted(session, event)
-            await session.commit()
+                await session.commit()
 
-    async def _comment_posted(self, session: AsyncSession, comment_id: int) -> None:
+    async def _recipients(
+        self, session: AsyncSession, comment_id: int
+    ) -> list[tuple[int, NotificationKind, int]]:
+        """(account, kind, actor) for each reader a new comment concerns."""
         comment = await comment_queries.get_comment(session, comment_id)
         if (
             comment is None
@@ -61,25 +73,23 @@ class NotificationListener(QueuedListener):
             or comment.deleted_at is not None
             or comment.status is not CommentStatus.VISIBLE
         ):
-            return
+            return []
         author_id = comment.author_id
+        plan: list[tuple[int, NotificationKind, int]] = []
         told: set[int] = {author_id}
         if comment.parent_id is not None:
             parent = await comment_queries.get_comment(session, comment.parent_id)
             if parent is not None and parent.author_id is not None:
                 told.add(parent.author_id)
                 if parent.author_id != author_id:
-                    await self._notify(
-                        session, parent.author_id, NotificationKind.REPLY, author_id, comment.id
-                    )
+                    plan.append((parent.author_id, NotificationKind.REPLY, author_id))
         names = render_html_fragment(comment.body_html).mentions[:MAX_MENTIONS]
         keys = [name.casefold() for name in names]
         for account in await queries.list_accounts_by_username_keys(session, keys):
             if account.id not in told:
                 told.add(account.id)
-                await self._notify(
-                    session, account.id, NotificationKind.MENTION, author_id, comment.id
-                )
+                plan.append((account.id, NotificationKind.MENTION, author_id))
+        return plan
 
     async def _notify(
         self,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import CursorResult, delete, func, or_, select, update
+from sqlalchemy import CursorResult, and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 
 from rejoinder.accounts.models import Account
 from rejoinder.comments.models import Comment
+from rejoinder.db import leases
 from rejoinder.moderation.models import Mute
 from rejoinder.notifications.models import (
     MailOutbox,
@@ -196,25 +197,15 @@ async def claim_digest(
     unclaimed condition: on PostgreSQL a concurrent worker blocked on the same rows
     re-checks it after the first commits and updates nothing; SQLite serializes writers.
     """
-    due = (
-        select(MailOutbox.account_id)
-        .where(MailOutbox.created_at <= now - window, _unclaimed(now))
-        .order_by(MailOutbox.created_at, MailOutbox.id)
-        .limit(1)
+    account_id: int | None = await leases.claim_first(
+        session,
+        MailOutbox.account_id,
+        due=and_(MailOutbox.created_at <= now - window, _unclaimed(now)),
+        claimable=_unclaimed(now),
+        order_by=(MailOutbox.created_at, MailOutbox.id),
+        values={"claim": claim, "claimed_until": now + lease, "attempts": MailOutbox.attempts + 1},
     )
-    account_id = (await session.execute(due)).scalar_one_or_none()
-    if account_id is None:
-        return None
-    result = cast(
-        CursorResult[Any],
-        await session.execute(
-            update(MailOutbox)
-            .where(MailOutbox.account_id == account_id, _unclaimed(now))
-            .values(claim=claim, claimed_until=now + lease, attempts=MailOutbox.attempts + 1)
-            .execution_options(synchronize_session=False)
-        ),
-    )
-    return account_id if result.rowcount else None
+    return account_id
 
 
 async def list_claimed(session: AsyncSession, claim: str) -> list[tuple[MailOutbox, InboxRow]]:

@@ -25,7 +25,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import trafilatura
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from rejoinder import clock
@@ -205,6 +204,10 @@ def _attribute(node: LexborNode, name: str) -> str | None:
 
 
 def _trafilatura(html: str, url: str) -> dict[str, Any]:
+    # Imported on first use: trafilatura and its dependencies cost ~30 MB per process, and
+    # only workers that fetch pages extract text.
+    import trafilatura
+
     try:
         document = trafilatura.bare_extraction(
             html, url=url, with_metadata=True, include_comments=False, include_tables=True

@@ -10,6 +10,7 @@ from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rejoinder.pages.models import Page, PageAlias, PageSnapshot
+from rejoinder.readcache import touched
 from rejoinder.submissions import queries as submission_queries
 
 
@@ -76,16 +77,33 @@ async def bump_thread(
     if commented_at is not None:
         values["last_comment_at"] = commented_at
     await session.execute(update(Page).where(Page.id == page_id).values(**values))
+    touched.mark_page(session, page_id)
     if commented_at is not None:
         # The front page's "active" order reads its own indexed copy of this time.
         await submission_queries.update_active_at(session, page_id, commented_at)
+
+
+async def bump_threads(session: AsyncSession, page_ids: Iterable[int]) -> None:
+    """A new version for threads whose rendering changed without a comment changing
+    (an author's name, say)."""
+    ids = sorted(set(page_ids))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        await session.execute(
+            update(Page).where(Page.id.in_(chunk)).values(thread_version=Page.thread_version + 1)
+        )
+        for page_id in chunk:
+            touched.mark_page(session, page_id)
 
 
 # --- What the fetcher learned: metadata columns and snapshots ----------------------------
 
 
 async def update_page_metadata(session: AsyncSession, page_id: int, **values: object) -> None:
+    # A thread read shows the page's title and metadata: a new version, like any change.
+    values["thread_version"] = Page.thread_version + 1
     await session.execute(update(Page).where(Page.id == page_id).values(**values))
+    touched.mark_page(session, page_id)
 
 
 async def get_latest_snapshot(session: AsyncSession, page_id: int) -> PageSnapshot | None:

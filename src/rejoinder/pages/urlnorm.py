@@ -28,8 +28,9 @@ browser extension's JavaScript port gets from ``new URL()``: backslashes are sla
 and newlines vanish, hosts are percent-decoded and IDNA-mapped (UTS 46, punycode in the
 key), IPv4 hosts may be written in hex, octal or as one number (``0x7f.1`` is
 ``127.0.0.1``). We are stricter where a browser is lenient and no real page lives: hosts
-may only hold letters, digits, ``-``, ``_`` and dots, and credentials are refused. The data
-(which parameters are tracking, which host prefixes are aliases) lives in `url_rules`.
+may only hold letters, digits, ``-``, ``_`` and dots, and credentials are refused (the host
+and port are `hosts`' part). The data (which parameters are tracking, which host prefixes
+are aliases) lives in `url_rules`.
 
 For the JavaScript port: work on the query as bytes (``URLSearchParams`` replaces invalid
 UTF-8 and re-encodes), compare lengths in code points, and keep the rules in the order of
@@ -37,45 +38,19 @@ UTF-8 and re-encodes), compare lengths in code points, and keep the rules in the
 """
 
 import hashlib
-import ipaddress
 import re
 from dataclasses import dataclass
-from typing import Literal
 from urllib.parse import quote_plus, unquote_to_bytes
 
-import idna
-
+from rejoinder.pages import hosts
 from rejoinder.pages import url_rules as rules
+from rejoinder.pages.url_errors import MAX_URL_LENGTH, UrlRejected
 
-MAX_URL_LENGTH = 2048
+__all__ = ["MAX_URL_LENGTH", "UrlRejected", "clean_url", "key_digest", "url_key"]
 
 # An AMP cache may serve Google's viewer URL, which wraps the original: unwrap a few
 # layers, but refuse deliberate nesting rather than recurse on attacker-chosen input.
 MAX_UNWRAP_DEPTH = 3
-
-Reason = Literal[
-    "empty", "too_long", "bad_scheme", "credentials", "no_host", "bad_host", "bad_port", "malformed"
-]
-
-_MESSAGES: dict[Reason, str] = {
-    "empty": "Enter the address of a page to discuss.",
-    "too_long": f"Addresses longer than {MAX_URL_LENGTH} characters can't be discussed.",
-    "bad_scheme": "Only http and https addresses can be discussed.",
-    "credentials": "Addresses with a user name or password can't be discussed.",
-    "no_host": "The address has no site name.",
-    "bad_host": "The site name in the address is not valid.",
-    "bad_port": "The port number in the address is not valid.",
-    "malformed": "The address could not be understood.",
-}
-
-
-class UrlRejected(ValueError):
-    """An address that cannot have a discussion; `reason` is a stable slug for clients."""
-
-    def __init__(self, reason: Reason) -> None:
-        super().__init__(_MESSAGES[reason])
-        self.reason: Reason = reason
-
 
 # WHATWG strips C0 controls and space; we also strip what JavaScript's trim() strips, so
 # an address pasted with a no-break space or byte-order mark still works.
@@ -90,9 +65,7 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 
 _DIGITS = frozenset("0123456789")
 _HEX = frozenset("0123456789abcdefABCDEF")
-_OCTAL = frozenset("01234567")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-_HOST_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
 # Characters left as they are in a path or hash-bang. None is in a WHATWG percent-encode
 # set, so the JavaScript port, which starts from the browser's encoding, ends up the same.
 _PATH_SAFE = _UNRESERVED | frozenset("!$&'()*+,;=:@")
@@ -104,8 +77,6 @@ _QUERY_UNSAFE = frozenset("\"#<>'")
 _SINGLE_DOT = frozenset({".", "%2e"})
 _DOUBLE_DOT = frozenset({"..", ".%2e", "%2e.", "%2e%2e"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_MAX_HOST_LENGTH = 253
-_MAX_LABEL_LENGTH = 63
 
 
 @dataclass(frozen=True)
@@ -243,9 +214,9 @@ def _parse(raw: str, depth: int) -> _Address:
     rest, _, fragment = _partition(rest.lstrip("/\\"), "#")
     rest, _, query = _partition(rest, "?")
     end = min((i for i in (rest.find("/"), rest.find("\\")) if i >= 0), default=len(rest))
-    host, port = _parse_authority(rest[:end])
+    host, port = hosts.parse_authority(rest[:end])
     path = _normalize_path(rest[end:])
-    site = _site(host)
+    site = hosts.site(host)
     inner = _unwrap_amp(site, path, query, fragment)
     if inner is not None:
         if depth >= MAX_UNWRAP_DEPTH:
@@ -294,151 +265,6 @@ def _starts_with_port(text: str) -> bool:
 def _partition(text: str, separator: str) -> tuple[str, str, str | None]:
     head, found, tail = text.partition(separator)
     return head, found, (tail if found else None)
-
-
-def _parse_authority(authority: str) -> tuple[str, int | None]:
-    if "@" in authority:
-        raise UrlRejected("credentials")
-    if authority.startswith("["):
-        close = authority.find("]")
-        if close < 0:
-            raise UrlRejected("bad_host")
-        host = _parse_ipv6(authority[1:close])
-        tail = authority[close + 1 :]
-        if tail and not tail.startswith(":"):
-            raise UrlRejected("bad_host")
-        return host, _parse_port(tail[1:])
-    host_text, _, port_text = authority.partition(":")
-    if not host_text:
-        raise UrlRejected("no_host")
-    return _parse_host(host_text), _parse_port(port_text)
-
-
-def _parse_port(text: str) -> int | None:
-    if not text:
-        return None
-    if not set(text) <= _DIGITS or int(text) > 65535:
-        raise UrlRejected("bad_port")
-    return int(text)
-
-
-# --- Hosts -------------------------------------------------------------------------------
-
-
-def _parse_host(text: str) -> str:
-    try:
-        decoded = unquote_to_bytes(text).decode("utf-8")
-    except UnicodeDecodeError:
-        raise UrlRejected("bad_host") from None
-    host = _domain_to_ascii(decoded)
-    if _ends_in_number(host):
-        return _parse_ipv4(host)
-    host = host.removesuffix(".")
-    labels = host.split(".")
-    if (
-        len(host) > _MAX_HOST_LENGTH
-        or not set(host) <= _HOST_CHARACTERS
-        or not all(0 < len(label) <= _MAX_LABEL_LENGTH for label in labels)
-    ):
-        raise UrlRejected("bad_host")
-    return host
-
-
-def _domain_to_ascii(domain: str) -> str:
-    """UTS 46 processing as WHATWG does it, with punycode labels validated."""
-    if domain.isascii() and not any(
-        label.startswith("xn--") for label in domain.lower().split(".")
-    ):
-        return domain.lower()  # the WHATWG fast path: nothing to map or check
-    try:
-        mapped = idna.uts46_remap(domain, std3_rules=False, transitional=False)
-    except (idna.IDNAError, ValueError):
-        raise UrlRejected("bad_host") from None
-    return ".".join(_label_to_ascii(label) for label in mapped.split("."))
-
-
-def _label_to_ascii(label: str) -> str:
-    try:
-        if not label.isascii():
-            return idna.alabel(label).decode("ascii")
-        if label.startswith("xn--"):
-            idna.ulabel(label)  # raises on invalid punycode, which browsers refuse
-    except (idna.IDNAError, ValueError):
-        raise UrlRejected("bad_host") from None
-    return label
-
-
-def _site(host: str) -> str:
-    """Strip alias prefixes ("www.m.example.com" -> "example.com"), keeping a dot."""
-    stripped = True
-    while stripped:
-        stripped = False
-        for prefix in rules.ALIAS_HOST_PREFIXES:
-            if host.startswith(prefix) and "." in host[len(prefix) :]:
-                host = host[len(prefix) :]
-                stripped = True
-    return host
-
-
-def _ends_in_number(host: str) -> bool:
-    parts = host.split(".")
-    if parts[-1] == "" and len(parts) > 1:
-        parts.pop()
-    last = parts[-1]
-    return bool(last) and (set(last) <= _DIGITS or _ipv4_number(last) is not None)
-
-
-def _ipv4_number(part: str) -> int | None:
-    digits, base, allowed = part, 10, _DIGITS
-    if part[:2] in ("0x", "0X"):
-        digits, base, allowed = part[2:], 16, _HEX
-    elif len(part) > 1 and part[0] == "0":
-        digits, base, allowed = part[1:], 8, _OCTAL
-    if not part or not set(digits) <= allowed:
-        return None
-    return int(digits, base) if digits else 0
-
-
-def _parse_ipv4(host: str) -> str:
-    parts = host.split(".")
-    if parts[-1] == "":
-        parts.pop()
-    numbers = [_ipv4_number(part) for part in parts]
-    if len(numbers) > 4 or None in numbers:
-        raise UrlRejected("bad_host")
-    values = [n for n in numbers if n is not None]
-    # Every part but the last is one byte; the last fills the bytes that remain.
-    if any(n > 255 for n in values[:-1]) or values[-1] >= 256 ** (5 - len(values)):
-        raise UrlRejected("bad_host")
-    address = values[-1] + sum(n << (8 * (3 - i)) for i, n in enumerate(values[:-1]))
-    return str(ipaddress.IPv4Address(address))
-
-
-def _parse_ipv6(text: str) -> str:
-    # ipaddress accepts "%zone" suffixes, which WHATWG (and we) refuse.
-    if not text or not set(text) <= _HEX | {":", "."}:
-        raise UrlRejected("bad_host")
-    try:
-        packed = ipaddress.IPv6Address(text).packed
-    except ValueError:
-        raise UrlRejected("bad_host") from None
-    return f"[{_compress_ipv6(packed)}]"
-
-
-def _compress_ipv6(packed: bytes) -> str:
-    """Serialize like WHATWG: lowercase hex, the first longest run of 2+ zeros as "::"."""
-    groups = [int.from_bytes(packed[i : i + 2], "big") for i in range(0, 16, 2)]
-    best_start, best_length, start = 0, 0, 0
-    for i, group in enumerate([*groups, 1]):
-        if group != 0:
-            if i - start > best_length:
-                best_start, best_length = start, i - start
-            start = i + 1
-    if best_length < 2:
-        return ":".join(f"{g:x}" for g in groups)
-    head = ":".join(f"{g:x}" for g in groups[:best_start])
-    tail = ":".join(f"{g:x}" for g in groups[best_start + best_length :])
-    return f"{head}::{tail}"
 
 
 # --- Paths, queries and AMP wrappers -------------------------------------------------------

@@ -37,9 +37,9 @@ from typing import NamedTuple, Protocol
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
+from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
-from redis.retry import Retry
 
 from rejoinder.settings import Settings
 
@@ -266,10 +266,12 @@ class RedisBroker:
         return self._connected
 
     async def start(self) -> None:
-        # No retries inside redis-py: a publish while Redis is down should fall back at
-        # once, not stall the request that triggered it; the listener does its own retries.
+        # One immediate retry inside redis-py, no more: a publish while Redis is down should
+        # fall back at once, not stall the request that triggered it (the listener does its
+        # own retries). The one retry is for the pooled connection that died with a Redis
+        # restart the listener already recovered from: the retry opens a new connection.
         self._redis = Redis.from_url(
-            self.url, socket_connect_timeout=2, socket_timeout=5, retry=Retry(NoBackoff(), 0)
+            self.url, socket_connect_timeout=2, socket_timeout=5, retry=Retry(NoBackoff(), 1)
         )
         self._task = asyncio.create_task(self._listen_forever(), name="rejoinder-redis-broker")
         # Give the first connection a moment, so the worker's first readers miss nothing;
@@ -348,14 +350,16 @@ class RedisBroker:
             confirmation = await pubsub.get_message(timeout=self.startup_wait)
             if confirmation is None or confirmation["type"] != "psubscribe":
                 raise ConnectionError(f"Redis did not confirm the subscription: {confirmation}")
+            self._backoff = self.min_backoff
+            # Connected first, resync second: a reader told to resync re-reads and may post
+            # at once, and that comment must go through Redis, not stay on this worker.
+            await self._set_connected(True)
             if self._was_connected:
                 log.warning("Redis pub/sub is back; asking live readers to resync")
                 self.fanout.close_all("resync")
             else:
                 log.info("Redis pub/sub connected")
             self._was_connected = True
-            self._backoff = self.min_backoff
-            await self._set_connected(True)
             await self._pump(pubsub)
         finally:
             with contextlib.suppress(RedisError, OSError):

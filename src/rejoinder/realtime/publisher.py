@@ -25,7 +25,7 @@ from rejoinder.comments.schemas import Sort
 from rejoinder.comments.threads import ThreadRow, build_thread
 from rejoinder.db.engine import Database
 from rejoinder.pages.urlnorm import key_digest
-from rejoinder.realtime.broker import Broker
+from rejoinder.realtime.broker import Broker, MemoryBroker
 
 log = logging.getLogger("rejoinder.realtime")
 
@@ -57,11 +57,18 @@ class EventPublisher:
         self.db = db
         self.broker = broker
 
-    async def __call__(self, event: events.Event) -> None:
+    async def __call__(self, event: events.Event | events.ModeratorActed) -> None:
+        if not isinstance(event, events.Event):
+            return  # a moderation log entry concerns no page's stream
+        topic = page_topic(event.page_key)
+        # An in-process broker knows every subscriber there is: with none on this page,
+        # building the frame would cost a database read per write for nobody.
+        if isinstance(self.broker, MemoryBroker) and not self.broker.count(topic):
+            return
         try:
             frame = await self._frame(event)
             if frame is not None:
-                await self.broker.publish(page_topic(event.page_key), frame)
+                await self.broker.publish(topic, frame)
         except Exception:
             log.exception("Could not publish %r to live readers", event)
 

@@ -29,6 +29,7 @@ from rejoinder.settings import Settings
 from rejoinder.submissions import queries, ranking
 from rejoinder.submissions.models import Submission, SubmissionVote
 from rejoinder.submissions.schemas import MAX_TITLE
+from rejoinder.votes.tally import change_vote
 
 # Bidirectional overrides and isolates can make a title display as something else
 # ("gnp.exe" shown as "exe.png"); they have no business in a one-line title.
@@ -260,7 +261,6 @@ class SubmissionService:
         if self.moderation is not None:
             await self.moderation.admit_link_vote(voter)
         existing = await queries.get_vote(self.session, submission_id, voter.id)
-        previous = existing.value if existing else 0
         result = {
             "submission_id": submission_id,
             "points": submission.points,
@@ -268,26 +268,21 @@ class SubmissionService:
             "downvotes": submission.downvotes,
             "my_vote": value,
         }
-        if previous == value:
+        change = await change_vote(
+            self.session,
+            existing,
+            value,
+            lambda: SubmissionVote(
+                submission_id=submission_id,
+                account_id=voter.id,
+                value=value,
+                created_at=clock.now(),
+            ),
+        )
+        if change is None:
             return result
-        if existing is not None and value == 0:
-            await self.session.delete(existing)
-        elif existing is not None:
-            existing.value = value
-        else:
-            self.session.add(
-                SubmissionVote(
-                    submission_id=submission_id,
-                    account_id=voter.id,
-                    value=value,
-                    created_at=clock.now(),
-                )
-            )
-        await self.session.flush()
-        up_delta = int(value == 1) - int(previous == 1)
-        down_delta = int(value == -1) - int(previous == -1)
         upvotes, downvotes, points = await queries.add_to_tallies(
-            self.session, submission_id, up_delta, down_delta
+            self.session, submission_id, change.upvotes, change.downvotes
         )
         # The row is locked: no other vote can change the points between these two statements.
         await queries.set_hot(

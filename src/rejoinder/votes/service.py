@@ -20,6 +20,7 @@ from rejoinder.moderation.gate import ModerationGate, check_vote_allowed
 from rejoinder.pages import queries as page_queries
 from rejoinder.votes import queries
 from rejoinder.votes.models import Vote
+from rejoinder.votes.tally import change_vote
 
 
 class VoteService:
@@ -44,7 +45,6 @@ class VoteService:
         else:
             await check_vote_allowed(self.session, voter, page)
         existing = await queries.get_vote(self.session, comment_id, voter.id)
-        previous = existing.value if existing else 0
         result = {
             "comment_id": comment_id,
             "score": comment.score,
@@ -52,27 +52,22 @@ class VoteService:
             "downvotes": comment.downvotes,
             "my_vote": value,
         }
-        if previous == value:
+        change = await change_vote(
+            self.session,
+            existing,
+            value,
+            lambda: Vote(
+                comment_id=comment_id,
+                account_id=voter.id,
+                page_id=comment.page_id,
+                value=value,
+                created_at=clock.now(),
+            ),
+        )
+        if change is None:
             return result
-        if existing is not None and value == 0:
-            await self.session.delete(existing)
-        elif existing is not None:
-            existing.value = value
-        else:
-            self.session.add(
-                Vote(
-                    comment_id=comment_id,
-                    account_id=voter.id,
-                    page_id=comment.page_id,
-                    value=value,
-                    created_at=clock.now(),
-                )
-            )
-        await self.session.flush()
-        up_delta = int(value == 1) - int(previous == 1)
-        down_delta = int(value == -1) - int(previous == -1)
         upvotes, downvotes = await comment_queries.add_to_tallies(
-            self.session, comment_id, up_delta, down_delta
+            self.session, comment_id, change.upvotes, change.downvotes
         )
         await comment_queries.set_controversy(
             self.session, comment_id, controversy(upvotes, downvotes)

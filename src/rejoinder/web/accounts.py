@@ -1,4 +1,5 @@
-"""Accounts in the browser: register, log in and out, profiles, settings, closing an account.
+"""Accounts in the browser: register, log in and out, profiles, settings (password, e-mail
+address), closing an account.
 
 Signing in sets the same ``rejoinder_session`` cookie as ``POST /api/v1/sessions`` (same
 service, same token), so the page's scripts can call the JSON API as the reader.
@@ -9,13 +10,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
+from pydantic import Field, StringConstraints
 from starlette.responses import RedirectResponse, Response
 
 from rejoinder.accounts import queries as account_queries
+from rejoinder.accounts.email_address import set_email
+from rejoinder.accounts.models import Account
+from rejoinder.accounts.schemas import Email
 from rejoinder.accounts.service import SESSION_LIFETIME
-from rejoinder.api.deps import Accounts, AppSettings, ClientIp, DbSession
+from rejoinder.api.deps import Accounts, AppSettings, ClientIp, DbSession, Limiter
 from rejoinder.comments import queries as comment_queries
-from rejoinder.errors import Conflict, InvalidCredentials, NotFound
+from rejoinder.errors import Conflict, InvalidCredentials, InvalidInput, NotFound
 from rejoinder.settings import Settings
 from rejoinder.web import csrf
 from rejoinder.web.deps import CsrfChecked, WebViewer, to_login
@@ -24,6 +29,7 @@ from rejoinder.web.forms import (
     LoginForm,
     PasswordForm,
     RegisterForm,
+    WebForm,
     parse_form,
 )
 from rejoinder.web.links import safe_next
@@ -162,12 +168,36 @@ async def profile(
     return render(request, "profile.html", context)
 
 
+class EmailForm(WebForm):
+    # Empty means "remove my address" (parse_form drops an empty email field).
+    email: Annotated[Email | None, Field(default=None)]
+    email_password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+async def _settings(
+    request: Request,
+    session: DbSession,
+    viewer: Account,
+    errors: dict[str, str] | None = None,
+    done: str | None = None,
+    status_code: int = 200,
+    values: dict[str, str] | None = None,
+) -> Response:
+    context = {
+        "errors": errors or {},
+        "done": done,
+        "current_email": viewer.email,
+        "values": values or {},
+        **await reader_lists(session, viewer),
+    }
+    return render(request, "settings.html", context, status_code=status_code)
+
+
 @router.get("/settings")
 async def settings_page(request: Request, session: DbSession, viewer: WebViewer) -> Response:
     if viewer is None:
         return to_login(request)
-    lists = await reader_lists(session, viewer)
-    return render(request, "settings.html", {"errors": {}, "done": None, **lists})
+    return await _settings(request, session, viewer)
 
 
 @router.post("/settings/password", dependencies=[CsrfChecked])
@@ -176,13 +206,11 @@ async def change_password(
 ) -> Response:
     if viewer is None:
         return to_login(request)
-    lists = await reader_lists(session, viewer)
     form, errors, _raw = await parse_form(request, PasswordForm)
     if form is not None and form.new_password != form.new_password_again:
         errors["new_password_again"] = "The two new passwords differ."  # noqa: S105
     if form is None or errors:
-        context = {"errors": errors, "done": None, **lists}
-        return render(request, "settings.html", context, status_code=422)
+        return await _settings(request, session, viewer, errors, status_code=422)
     try:
         await accounts.change_password(
             viewer,
@@ -191,10 +219,43 @@ async def change_password(
             keep_session=request.cookies.get(csrf.SESSION_COOKIE),
         )
     except InvalidCredentials as exc:
-        context = {"errors": {"current_password": exc.detail}, "done": None, **lists}
-        return render(request, "settings.html", context, status_code=422)
+        errors = {"current_password": exc.detail}
+        return await _settings(request, session, viewer, errors, status_code=422)
     done = "Your password was changed. Other browsers where you were signed in are signed out."
-    return render(request, "settings.html", {"errors": {}, "done": done, **lists})
+    return await _settings(request, session, viewer, done=done)
+
+
+@router.post("/settings/email", dependencies=[CsrfChecked])
+async def change_email(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    limiter: Limiter,
+    viewer: WebViewer,
+) -> Response:
+    """Set, change or remove the account's e-mail address."""
+    if viewer is None:
+        return to_login(request)
+    form, errors, raw = await parse_form(request, EmailForm)
+    if "email" in errors:
+        errors["email"] = "Enter an e-mail address like name@example.org, or leave it empty."
+    values = {"email": raw.get("email", "")}
+    if form is None:
+        return await _settings(request, session, viewer, errors, status_code=422, values=values)
+    try:
+        await set_email(session, settings, limiter, viewer, form.email_password, form.email)
+    except InvalidInput as exc:
+        errors = {"email_password": exc.detail}
+        return await _settings(request, session, viewer, errors, status_code=422, values=values)
+    except Conflict as exc:
+        errors = {"email": exc.detail}
+        return await _settings(request, session, viewer, errors, status_code=409, values=values)
+    done = (
+        f"Your e-mail address is now {viewer.email}."
+        if viewer.email
+        else "Your e-mail address was removed."
+    )
+    return await _settings(request, session, viewer, done=done)
 
 
 @router.get("/settings/delete")

@@ -6,7 +6,8 @@ a mistake re-renders the form with the text kept and the reason beside it.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Path, Request
 from starlette.responses import RedirectResponse, Response
@@ -27,12 +28,39 @@ router = APIRouter()
 
 PageId = Annotated[int, Path(gt=0, le=2**62)]
 CommentId = Annotated[int, Path(gt=0, le=2**62)]
+FormT = TypeVar("FormT")
 
 
 def _first_error(messages: dict[str, str], exc: InvalidInput | None = None) -> str:
     if exc is not None:
         return exc.detail
     return messages.get("body") or next(iter(messages.values()), "Check the form.")
+
+
+def _to_comment(comment_id: int) -> Response:
+    # 303: reloading the page it lands on does not send the form again.
+    return RedirectResponse(f"{comment_path(comment_id)}#c{comment_id}", status_code=303)
+
+
+async def _save(
+    session: DbSession,
+    form: FormT | None,
+    messages: dict[str, str],
+    write: Callable[[FormT], Awaitable[int]],
+) -> Response | str:
+    """Run ``write`` on a valid form and redirect to the comment id it returns.
+
+    Otherwise the reason to show beside the re-rendered form: the form's first mistake,
+    or the service's refusal (``InvalidInput``), whose savepoint leaves nothing behind.
+    """
+    if form is None:
+        return _first_error(messages)
+    try:
+        async with session.begin_nested():
+            comment_id = await write(form)
+    except InvalidInput as exc:
+        return _first_error({}, exc)
+    return _to_comment(comment_id)
 
 
 def _form_page(
@@ -55,6 +83,16 @@ def _form_page(
 def _guest_name(form: CommentForm, viewer: Account | None) -> str | None:
     # The service refuses guests unless the instance allows them, and a guest without a name.
     return (form.author_name or None) if viewer is None else None
+
+
+async def _changeable(
+    session: DbSession, settings: AppSettings, comment_id: int, viewer: Account
+) -> Comment:
+    """The viewer's comment, while they may still edit or delete it; else the service raises."""
+    service = CommentService(session, settings)
+    comment = await service.get_visible(comment_id, viewer)
+    service.check_can_change(comment, viewer)
+    return comment
 
 
 async def _author_name(session: DbSession, comment: Comment) -> str:
@@ -84,23 +122,21 @@ async def post_comment(
         "author_name": raw.get("author_name", ""),
         "quote": {k: raw.get(f"quote_{k}", "") for k in ("exact", "prefix", "suffix")},
     }  # fmt: skip
-    if form is None:
-        return _form_page(
-            request, settings, "compose.html", status_code=422,
-            error=_first_error(messages), **context,
+
+    async def write(valid: CommentForm) -> int:
+        comment, _ = await CommentService(session, settings, gate).post(
+            body=valid.body, author=viewer, url=page_ref(page).url, nsfw=valid.nsfw,
+            guest_name=_guest_name(valid, viewer), quote=valid.quote(),
         )  # fmt: skip
-    try:
-        async with session.begin_nested():  # a refused comment leaves nothing behind
-            comment, _ = await CommentService(session, settings, gate).post(
-                body=form.body, author=viewer, url=page_ref(page).url, nsfw=form.nsfw,
-                guest_name=_guest_name(form, viewer), quote=form.quote(),
-            )  # fmt: skip
-    except InvalidInput as exc:
-        return _form_page(
-            request, settings, "compose.html", status_code=422,
-            error=_first_error({}, exc), nsfw=form.nsfw, **context,
-        )  # fmt: skip
-    return RedirectResponse(f"{comment_path(comment.id)}#c{comment.id}", status_code=303)
+        return comment.id
+
+    outcome = await _save(session, form, messages, write)
+    if isinstance(outcome, Response):
+        return outcome
+    return _form_page(
+        request, settings, "compose.html", status_code=422,
+        error=outcome, nsfw=form.nsfw if form is not None else False, **context,
+    )  # fmt: skip
 
 
 @router.get("/c/{comment_id}/reply")
@@ -138,23 +174,22 @@ async def post_reply(
     service = CommentService(session, settings, gate)
     parent = await service.get_visible(comment_id, viewer)
     form, messages, raw = await parse_form(request, CommentForm)
-    error: str | None = _first_error(messages) if form is None else None
-    if form is not None:
-        try:
-            async with session.begin_nested():
-                reply, _ = await service.post(
-                    body=form.body, author=viewer, parent_id=comment_id, nsfw=form.nsfw,
-                    guest_name=_guest_name(form, viewer),
-                )  # fmt: skip
-        except InvalidInput as exc:
-            error = _first_error({}, exc)
-        else:
-            return RedirectResponse(f"{comment_path(reply.id)}#c{reply.id}", status_code=303)
+
+    async def write(valid: CommentForm) -> int:
+        reply, _ = await service.post(
+            body=valid.body, author=viewer, parent_id=comment_id, nsfw=valid.nsfw,
+            guest_name=_guest_name(valid, viewer),
+        )  # fmt: skip
+        return reply.id
+
+    outcome = await _save(session, form, messages, write)
+    if isinstance(outcome, Response):
+        return outcome
     page = await get_page_or_404(session, parent.page_id)
     return _form_page(
         request, settings, "reply.html", status_code=422,
         parent=parent, parent_author=await _author_name(session, parent), page=page,
-        page_path=page_path(page), body=raw.get("body", ""), error=error,
+        page_path=page_path(page), body=raw.get("body", ""), error=outcome,
         nsfw="nsfw" in raw, author_name=raw.get("author_name", ""),
     )  # fmt: skip
 
@@ -170,9 +205,7 @@ async def edit_form(
     """Edit your comment while the edit window is open."""
     if viewer is None:
         return to_login(request)
-    service = CommentService(session, settings)
-    comment = await service.get_visible(comment_id, viewer)
-    service.check_can_change(comment, viewer)
+    comment = await _changeable(session, settings, comment_id, viewer)
     return _form_page(request, settings, "edit.html", comment=comment, body=comment.body_src)
 
 
@@ -190,18 +223,17 @@ async def save_edit(
     service = CommentService(session, settings, gate)
     comment = await service.get_visible(comment_id, viewer)
     form, messages, raw = await parse_form(request, EditForm)
-    error: str | None = _first_error(messages) if form is None else None
-    if form is not None:
-        try:
-            async with session.begin_nested():
-                await service.edit(comment_id, form.body, viewer)
-        except InvalidInput as exc:
-            error = _first_error({}, exc)
-        else:
-            return RedirectResponse(f"{comment_path(comment_id)}#c{comment_id}", status_code=303)
+
+    async def write(valid: EditForm) -> int:
+        await service.edit(comment_id, valid.body, viewer)
+        return comment_id
+
+    outcome = await _save(session, form, messages, write)
+    if isinstance(outcome, Response):
+        return outcome
     return _form_page(
         request, settings, "edit.html", status_code=422,
-        comment=comment, body=raw.get("body", ""), error=error,
+        comment=comment, body=raw.get("body", ""), error=outcome,
     )  # fmt: skip
 
 
@@ -216,9 +248,7 @@ async def delete_form(
     """Ask before deleting: the confirmation page of the delete button."""
     if viewer is None:
         return to_login(request)
-    service = CommentService(session, settings)
-    comment = await service.get_visible(comment_id, viewer)
-    service.check_can_change(comment, viewer)
+    comment = await _changeable(session, settings, comment_id, viewer)
     return render(request, "delete.html", {"comment": comment})
 
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, FastAPI
 
 from rejoinder.web import (
     accounts,
+    admin_import,
     admin_webhooks,
     apidocs,
     article,
@@ -40,6 +41,7 @@ router.include_router(feeds.router)
 router.include_router(notifications.router)
 router.include_router(resets.router)
 router.include_router(admin_webhooks.router)
+router.include_router(admin_import.router)
 
 
 def install(app: FastAPI) -> None:

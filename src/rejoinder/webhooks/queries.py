@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, and_, delete, or_, select, update
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rejoinder.db import leases
 from rejoinder.webhooks.models import DeliveryState, Webhook, WebhookDelivery
 
 
@@ -60,48 +61,18 @@ async def insert_delivery(
     await session.flush()
 
 
-def _claimable(now: datetime) -> ColumnElement[bool]:
-    # Pending and due, or running under a lease that ran out (its worker died).
-    return or_(
-        and_(
-            WebhookDelivery.state == DeliveryState.PENDING,
-            WebhookDelivery.next_attempt_at <= now,
-        ),
-        and_(WebhookDelivery.state == DeliveryState.RUNNING, WebhookDelivery.locked_until < now),
-    )
-
-
 async def claim_delivery(
     session: AsyncSession, now: datetime, lease: timedelta
 ) -> WebhookDelivery | None:
-    """Take the next due delivery under a lease (same scheme as ``fetching.queries``)."""
-    stmt = (
-        select(WebhookDelivery.id)
-        .where(_claimable(now))
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-        .limit(1)
+    """Take the next due delivery under a lease (the scheme of ``db/leases.py``)."""
+    return await leases.claim_job(
+        session,
+        WebhookDelivery,
+        pending=DeliveryState.PENDING,
+        running=DeliveryState.RUNNING,
+        now=now,
+        lease=lease,
     )
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    delivery_id = (await session.execute(stmt)).scalar_one_or_none()
-    if delivery_id is None:
-        return None
-    result = cast(
-        CursorResult[Any],
-        await session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id == delivery_id, _claimable(now))
-            .values(
-                state=DeliveryState.RUNNING,
-                locked_until=now + lease,
-                attempts=WebhookDelivery.attempts + 1,
-            )
-            .execution_options(synchronize_session=False)
-        ),
-    )
-    if result.rowcount != 1:
-        return None
-    return await session.get(WebhookDelivery, delivery_id, populate_existing=True)
 
 
 async def finish_delivery(
@@ -126,20 +97,9 @@ async def finish_delivery(
         values["delivered_at"] = now
     if retry_at is not None:
         values["next_attempt_at"] = retry_at
-    result = cast(
-        CursorResult[Any],
-        await session.execute(
-            update(WebhookDelivery)
-            .where(
-                WebhookDelivery.id == delivery_id,
-                WebhookDelivery.state == DeliveryState.RUNNING,
-                WebhookDelivery.attempts == attempts,
-            )
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        ),
+    return await leases.finish_job(
+        session, WebhookDelivery, delivery_id, attempts, DeliveryState.RUNNING, values
     )
-    return result.rowcount == 1
 
 
 async def list_deliveries(

@@ -48,12 +48,15 @@ class WebhookListener(QueuedListener):
     def accepts(self, event: AnyEvent) -> bool:
         return isinstance(event, events.CommentPosted | events.ReportFiled)
 
-    async def handle(self, event: AnyEvent) -> None:
-        # Most instances have no webhooks: look in a read transaction before taking the
-        # write lock (SQLite) for every comment.
+    async def handle_batch(self, batch: list[AnyEvent]) -> None:
+        # Most instances have no webhooks: look once per batch, in a read transaction,
+        # before taking the write lock (SQLite) for every comment.
         async with self.db.read_session() as session:
             if not await queries.has_active_webhooks(session):
                 return
+        await super().handle_batch(batch)
+
+    async def handle(self, event: AnyEvent) -> None:
         async with self.db.write_session() as session:
             if isinstance(event, events.CommentPosted):
                 await self._enqueue(session, WebhookEvent.COMMENT_CREATED, event.comment_id)
