@@ -195,30 +195,8 @@ class Suite:
                 master = server.pid
                 # Warm every worker's pool and caches before measuring.
                 wrk(base + thread_path(seed.sized_url(20)), workers * 4, 2)
-                for size in seed.SIZES if "reads" in self.args.scenarios else ():
-                    self.read(
-                        f"thread read, {size} comments",
-                        base,
-                        label,
-                        workers,
-                        master,
-                        thread_path(seed.sized_url(size)),
-                    )
-                    if size == 200:
-                        self.save_ceiling_body(base)
-                if self.args.bulk_pages and "reads" in self.args.scenarios:
-                    self.read(
-                        "thread read, random bulk page",
-                        base,
-                        label,
-                        workers,
-                        master,
-                        "/",
-                        "random_thread.lua",
-                    )
-                    self.read(
-                        "counts, 50 random URLs", base, label, workers, master, "/", "counts.lua"
-                    )
+                if "reads" in self.args.scenarios:
+                    self.reads(base, label, workers, master)
                 if "writes" in self.args.scenarios:
                     asyncio.run(self.writes(port, label, workers, master, url))
                 if "sse" in self.args.scenarios and db == "sqlite" and workers > 1:
@@ -241,6 +219,78 @@ class Suite:
                 if keys:
                     client.delete(*keys)
                 client.close()
+
+    def reads(self, base: str, label: str, workers: int, master: int) -> None:
+        for size in seed.SIZES:
+            self.read(
+                f"thread read, {size} comments",
+                base,
+                label,
+                workers,
+                master,
+                thread_path(seed.sized_url(size)),
+            )
+            if size == 200:
+                self.save_ceiling_body(base)
+        # The seeded 2,000-comment page has 500 top-level comments.
+        self.read(
+            "thread read, 2000 comments, whole thread",
+            base,
+            label,
+            workers,
+            master,
+            thread_path(seed.sized_url(2000)) + "&limit=1000",
+        )
+        if self.args.bulk_pages:
+            self.read(
+                "thread read, random bulk page",
+                base,
+                label,
+                workers,
+                master,
+                "/",
+                "random_thread.lua",
+            )
+            self.read("counts, 50 random URLs", base, label, workers, master, "/", "counts.lua")
+
+    def rejoinder_uncached(self, db: str, workers: int, database_url: str, data_dir: Path) -> None:
+        """The same reads with the thread cache off: what a miss (or a signed-in read) costs."""
+        port = free_port()
+        redis_prefix = f"rejoinder-bench-{uuid.uuid4().hex[:8]}:" if db == "pg" else ""
+        env = rejoinder_env(data_dir, port, database_url, redis_prefix)
+        env["REJOINDER_THREAD_CACHE_BYTES"] = "0"
+        argv = [
+            str(VENV_BIN / "rejoinder"),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ]
+        label = ("PostgreSQL + Redis" if db == "pg" else "SQLite") + ", cache off"
+        log = self.workdir / f"rejoinder-{db}-{workers}-uncached.log"
+        with process_group(argv, env, port, "/api/v1/counts/by-prefix/0000", log) as server:
+            base = f"http://127.0.0.1:{port}"
+            wrk(base + thread_path(seed.sized_url(20)), workers * 4, 2)
+            for size in (20, 200):
+                self.read(
+                    f"thread read, {size} comments (cache off)",
+                    base,
+                    label,
+                    workers,
+                    server.pid,
+                    thread_path(seed.sized_url(size)),
+                )
+            if self.args.bulk_pages:
+                self.read(
+                    "thread read, random bulk page (cache off)",
+                    base,
+                    label,
+                    workers,
+                    server.pid,
+                    "/",
+                    "random_thread.lua",
+                )
 
     def profile(self, base: str, port: int, master: int, label: str) -> None:
         reads = base + thread_path(seed.sized_url(200))
@@ -334,6 +384,8 @@ class Suite:
             self.notes.append(f"SQLite database after seeding: {size:.0f} MiB")
             for count in workers:
                 self.rejoinder("sqlite", count, "", data_dir)
+                if "reads" in self.args.scenarios and self.args.uncached:
+                    self.rejoinder_uncached("sqlite", count, "", data_dir)
         finally:
             shutil.rmtree(data_dir, ignore_errors=True)
 
@@ -346,6 +398,8 @@ class Suite:
             self.migrate_and_seed("PostgreSQL", url, data_dir)
             for count in workers:
                 self.rejoinder("pg", count, url, data_dir)
+                if "reads" in self.args.scenarios and self.args.uncached:
+                    self.rejoinder_uncached("pg", count, url, data_dir)
         finally:
             asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
@@ -401,6 +455,12 @@ def main() -> None:
     )
     parser.add_argument("--no-isso", action="store_true")
     parser.add_argument("--no-ceiling", action="store_true")
+    parser.add_argument(
+        "--no-uncached",
+        dest="uncached",
+        action="store_false",
+        help="skip the reads with the thread cache off",
+    )
     parser.add_argument("--profile", action="store_true", help="py-spy on a SQLite worker")
     parser.add_argument("--out", type=Path, default=None, help="also save the rows as JSON")
     args = parser.parse_args()

@@ -23,6 +23,9 @@ class Event:
 @dataclass(frozen=True, slots=True)
 class CommentPosted(Event):
     comment_id: int
+    # False when the poster knows the comment tells nobody (top-level, no @mention), so
+    # notifications need not read it back; True means "look".
+    concerns_others: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from factories import PASSWORD, make_user
+
+from rejoinder import clock
+from rejoinder.accounts.service import SESSION_LIFETIME
 
 pytestmark = pytest.mark.anyio
 
@@ -79,6 +84,15 @@ async def test_garbage_bearer_token_is_401(client):
     assert response.status_code == 401
     response = await client.get("/api/v1/me", headers={"Authorization": "Basic abc"})
     assert response.status_code == 401
+
+
+async def test_session_token_stops_working_when_it_expires(client, monkeypatch):
+    ann = await make_user(client)
+    assert (await client.get("/api/v1/me", headers=ann.auth)).status_code == 200
+    later = clock.now() + SESSION_LIFETIME + timedelta(seconds=1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    response = await client.get("/api/v1/me", headers=ann.auth)
+    assert response.status_code == 401, response.text
 
 
 async def test_cookie_write_from_another_origin_is_refused(client):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from factories import make_comment, make_user, promote
 
+from rejoinder import events
+
 pytestmark = pytest.mark.anyio
 
 
@@ -51,6 +53,35 @@ class TestCreation:
         assert [item["kind"] for item in ann_items] == ["reply"]  # the reply, not also a mention
         cat_items = (await _inbox(client, cat))["items"]
         assert [item["kind"] for item in cat_items] == ["mention"]
+
+    async def test_top_level_mention_notifies(self, app, client):
+        # Top-level comments without a mention skip the notifier; one with a mention must not.
+        ann, bob = await make_user(client), await make_user(client)
+        await _post(client, app, ann, "Nobody named here")
+        loud = await _post(client, app, ann, f"What do you think, @{bob.username}?")
+        bob_items = (await _inbox(client, bob))["items"]
+        assert [(i["kind"], i["comment_id"]) for i in bob_items] == [("mention", loud["id"])]
+
+    async def test_comments_read_in_one_batch_each_notify(self, app, client):
+        # Under load the listener takes the queued events as a batch and reads the new
+        # comments together; each must still tell exactly its own readers.
+        ann, bob, cat = await make_user(client), await make_user(client), await make_user(client)
+        parent = await _post(client, app, ann, "Hello")
+        app.state.event_listeners.remove(app.state.notifier)
+        reply = await make_comment(
+            client, bob, f"Hi @{cat.username}", url=None, parent_id=parent["id"]
+        )
+        other = await make_comment(client, cat, f"Hey &#64;{bob.username}")
+        # A reply to your own comment, in the same batch as its parent: nobody to tell.
+        quiet = await make_comment(client, bob, "Nothing to tell", parent_id=reply["id"], url=None)
+        ids = [reply["id"], other["id"], quiet["id"]]
+        await app.state.notifier.handle_batch([events.CommentPosted(0, "", i) for i in ids])
+        ann_items = (await _inbox(client, ann))["items"]
+        assert [(i["kind"], i["comment_id"]) for i in ann_items] == [("reply", reply["id"])]
+        cat_items = (await _inbox(client, cat))["items"]
+        assert [(i["kind"], i["comment_id"]) for i in cat_items] == [("mention", reply["id"])]
+        bob_items = (await _inbox(client, bob))["items"]
+        assert [(i["kind"], i["comment_id"]) for i in bob_items] == [("mention", other["id"])]
 
     async def test_no_notification_to_yourself(self, app, client):
         ann = await make_user(client)

@@ -7,6 +7,9 @@ import pytest
 from factories import make_comment, make_user, read_thread
 from web_browser import open_discussion, post_form, sign_in
 
+from rejoinder.pages.urlnorm import url_key
+from rejoinder.realtime.publisher import page_topic
+
 pytestmark = pytest.mark.anyio
 
 ARTICLE = "https://example.com/2026/11/harbour"
@@ -74,17 +77,14 @@ class TestRoundTrip:
         assert placeholder["status"] == "deleted"
         assert placeholder["quote"] is None
 
-    async def test_live_stream_payload_carries_the_quote(self, app, client, monkeypatch):
-        frames: list[bytes] = []
-
-        async def record(topic: str, data: bytes) -> None:
-            frames.append(data)
-
-        monkeypatch.setattr(app.state.broker, "publish", record)
+    async def test_live_stream_payload_carries_the_quote(self, app, client):
         alice = await make_user(client)
-        await _post(client, alice, quote=QUOTE)
-        [frame] = [f for f in frames if f.startswith(b"event: comment.created")]
-        payload = orjson.loads(frame.split(b"\ndata: ", 1)[1])
+        async with app.state.broker.subscribe(page_topic(url_key(ARTICLE))) as subscription:
+            await _post(client, alice, quote=QUOTE)
+            message = await subscription.get(wait_seconds=5)
+        assert message is not None
+        assert message.data.startswith(b"event: comment.created")
+        payload = orjson.loads(message.data.split(b"\ndata: ", 1)[1])
         assert payload["comment"]["quote"] == QUOTE
 
 

@@ -186,6 +186,23 @@ class TestDelivery:
         assert entry["last_status"] == 200
         assert headers["X-Rejoinder-Delivery"] == str(entry["id"])
 
+    async def test_hook_added_after_comments_gets_the_next_one(self, app, client, settings):
+        # The first comment makes the listener remember "no webhooks"; adding one must make
+        # it look again at once, not after the remembered answer expires.
+        admin = await _admin(app, client)
+        ann = await make_user(client)
+        await make_comment(client, ann, "Before any hook")
+        await app.state.webhook_listener.settle()
+        with receiver() as server:
+            hook = await _hook(client, admin, _url(server))
+            after = await make_comment(client, ann, "After the hook")
+            await app.state.webhook_listener.settle()
+            assert await WebhookWorker(app.state.db, settings).run_once() is True
+        ((_path, _headers, body),) = server.received
+        assert json.loads(body)["data"]["comment"]["id"] == after["id"]
+        (entry,) = await _log(client, admin, hook["id"])
+        assert entry["state"] == "delivered"
+
     async def test_report_is_delivered_only_to_its_subscribers(self, app, client, settings):
         admin = await _admin(app, client)
         with receiver() as server:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rejoinder.accounts.models import Account, ApiToken, TokenKind
@@ -19,17 +19,22 @@ async def get_account_by_username(session: AsyncSession, username: str) -> Accou
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def get_account_by_token(session: AsyncSession, digest: str, now: datetime) -> Account | None:
-    stmt = (
-        select(Account)
-        .join(ApiToken, ApiToken.account_id == Account.id)
-        .where(
-            ApiToken.digest == digest,
-            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
-            Account.deleted_at.is_(None),
-        )
+# Built once: every signed-in request runs it, and composing a statement costs about a
+# third of what executing it does.
+_ACCOUNT_BY_TOKEN = (
+    select(Account)
+    .join(ApiToken, ApiToken.account_id == Account.id)
+    .where(
+        ApiToken.digest == bindparam("digest"),
+        or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > bindparam("now")),
+        Account.deleted_at.is_(None),
     )
-    return (await session.execute(stmt)).scalar_one_or_none()
+)
+
+
+async def get_account_by_token(session: AsyncSession, digest: str, now: datetime) -> Account | None:
+    result = await session.execute(_ACCOUNT_BY_TOKEN, {"digest": digest, "now": now})
+    return result.scalar_one_or_none()
 
 
 async def insert_account(session: AsyncSession, account: Account) -> Account:

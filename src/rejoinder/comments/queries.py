@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,19 +11,23 @@ from sqlalchemy import (
     Select,
     UnaryExpression,
     and_,
+    bindparam,
     case,
     func,
     literal,
     or_,
     select,
+    type_coerce,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import NullType
 
 from rejoinder.accounts.models import Account
 from rejoinder.comments.models import Comment, CommentStatus
 from rejoinder.comments.schemas import Sort
 from rejoinder.comments.threads import ThreadRow
+from rejoinder.db.driver_values import utc_datetime
 from rejoinder.moderation.models import Mute
 from rejoinder.pages.models import Page
 
@@ -34,14 +39,22 @@ MAX_PINS_PER_PAGE = 3
 DELETED_AUTHOR = "[deleted]"
 
 
-def _readable(viewer_id: int | None) -> ColumnElement[bool]:
+def _readable(with_viewer: bool) -> ColumnElement[bool]:
     """Rows a reader may receive: all but pending ones, and their own pending ones."""
-    if viewer_id is None:
+    if not with_viewer:
         return Comment.status != CommentStatus.PENDING
-    return or_(Comment.status != CommentStatus.PENDING, Comment.author_id == viewer_id)
+    return or_(Comment.status != CommentStatus.PENDING, Comment.author_id == bindparam("viewer_id"))
 
 
-def _thread_select(viewer_id: int | None = None) -> Select[*tuple[Any, ...]]:
+@functools.cache
+def _thread_select(with_viewer: bool = False) -> Select[*tuple[Any, ...]]:
+    """The columns of a ``ThreadRow``, built once per shape (``viewer_id`` is a parameter).
+
+    The datetime and status columns come without their types, as the driver hands them:
+    ``_thread_row`` converts them in one pass, several times cheaper than SQLAlchemy's
+    per-value processors (docs/benchmarks.md, "Uncached thread reads").
+    """
+    viewer_id = bindparam("viewer_id")
     stmt = select(
         Comment.id,
         Comment.parent_id,
@@ -52,55 +65,87 @@ def _thread_select(viewer_id: int | None = None) -> Select[*tuple[Any, ...]]:
             else_=func.coalesce(Account.username, Comment.guest_name),
         ),
         Comment.body_html,
-        Comment.status,
+        type_coerce(Comment.status, NullType()),
         Comment.nsfw,
         Comment.upvotes,
         Comment.downvotes,
         Comment.score,
         Comment.controversy,
-        Comment.created_at,
-        Comment.edited_at,
-        Comment.deleted_at,
+        type_coerce(Comment.created_at, NullType()),
+        type_coerce(Comment.edited_at, NullType()),
+        type_coerce(Comment.deleted_at, NullType()),
         Comment.is_pinned,
         # The reader's mutes, joined on the mutes primary key: no extra query per read.
-        Mute.muted_id.is_not(None) if viewer_id is not None else literal(False),
+        Mute.muted_id.is_not(None) if with_viewer else literal(False),
         Comment.quote,
     ).outerjoin(Account, Account.id == Comment.author_id)
-    if viewer_id is not None:
+    if with_viewer:
         stmt = stmt.outerjoin(
             Mute, and_(Mute.account_id == viewer_id, Mute.muted_id == Comment.author_id)
         )
     return stmt
 
 
-async def list_roots(
-    session: AsyncSession,
-    page_id: int,
-    sort: Sort,
-    limit: int,
-    viewer_id: int | None,
-    after: tuple[int, float | None] | None = None,
-) -> list[ThreadRow]:
-    """One page of top-level comments in ``sort`` order, after the cursor position."""
-    stmt = _thread_select(viewer_id).where(
-        Comment.page_id == page_id, Comment.root_id.is_(None), _readable(viewer_id)
+_STATUSES = {status.value: status for status in CommentStatus}
+
+
+def _thread_row(values: Sequence[Any]) -> ThreadRow:
+    (id_, parent, name, html, status, nsfw, up, down, score, contro, created, edited, deleted,
+     pinned, muted, quote) = values  # fmt: skip
+    # Called for every comment of every uncached read: no keyword arguments, and the two
+    # datetimes that are nearly always NULL skip the call.
+    return ThreadRow._make(
+        (
+            id_,
+            parent,
+            name,
+            html,
+            _STATUSES[status],
+            nsfw,
+            up,
+            down,
+            score,
+            contro,
+            utc_datetime(created),
+            None if edited is None else utc_datetime(edited),
+            None if deleted is None else utc_datetime(deleted),
+            pinned,
+            muted,
+            quote,
+        )
     )
-    order: tuple[UnaryExpression[Any], ...]
-    if sort is Sort.TOP:
-        order = (Comment.score.desc(), Comment.id.asc())
-    elif sort is Sort.NEW:
-        order = (Comment.id.desc(),)
-    elif sort is Sort.OLD:
-        order = (Comment.id.asc(),)
-    else:
-        order = (Comment.controversy.desc(), Comment.id.asc())
-    if after is None:
+
+
+async def _thread_rows(
+    session: AsyncSession, stmt: Select[*tuple[Any, ...]], params: dict[str, Any]
+) -> list[ThreadRow]:
+    # Straight to the connection: the ORM's row loading has nothing to add to plain columns.
+    result = await (await session.connection()).execute(stmt, params)
+    return [_thread_row(values) for values in result.all()]
+
+
+_ROOT_ORDER: dict[Sort, tuple[UnaryExpression[Any], ...]] = {
+    Sort.TOP: (Comment.score.desc(), Comment.id.asc()),
+    Sort.NEW: (Comment.id.desc(),),
+    Sort.OLD: (Comment.id.asc(),),
+    Sort.CONTROVERSIAL: (Comment.controversy.desc(), Comment.id.asc()),
+}
+
+
+@functools.cache
+def _roots_select(sort: Sort, with_viewer: bool, after: bool) -> Select[*tuple[Any, ...]]:
+    stmt = _thread_select(with_viewer).where(
+        Comment.page_id == bindparam("page_id"),
+        Comment.root_id.is_(None),
+        _readable(with_viewer),
+    )
+    order = _ROOT_ORDER[sort]
+    if not after:
         # Pinned comments lead the first page and do not count against its size.
         order = (Comment.is_pinned.desc(), *order)
-        limit += MAX_PINS_PER_PAGE
     else:
         stmt = stmt.where(Comment.is_pinned.is_(False))
-        last_id, last_value = after
+        last_id, last_value = bindparam("last_id"), bindparam("last_value")
         if sort is Sort.TOP:
             stmt = stmt.where(
                 or_(
@@ -119,8 +164,34 @@ async def list_roots(
             stmt = stmt.where(Comment.id < last_id)
         else:
             stmt = stmt.where(Comment.id > last_id)
-    stmt = stmt.order_by(*order).limit(limit)
-    return [ThreadRow._make(values) for values in (await session.execute(stmt)).all()]
+    return stmt.order_by(*order).limit(bindparam("limit"))
+
+
+async def list_roots(
+    session: AsyncSession,
+    page_id: int,
+    sort: Sort,
+    limit: int,
+    viewer_id: int | None,
+    after: tuple[int, float | None] | None = None,
+) -> list[ThreadRow]:
+    """One page of top-level comments in ``sort`` order, after the cursor position."""
+    stmt = _roots_select(sort, viewer_id is not None, after is not None)
+    params: dict[str, Any] = {"page_id": page_id, "viewer_id": viewer_id}
+    if after is None:
+        params["limit"] = limit + MAX_PINS_PER_PAGE
+    else:
+        params.update(limit=limit, last_id=after[0], last_value=after[1])
+    return await _thread_rows(session, stmt, params)
+
+
+@functools.cache
+def _descendants_select(with_viewer: bool) -> Select[*tuple[Any, ...]]:
+    return _thread_select(with_viewer).where(
+        Comment.page_id == bindparam("page_id"),
+        Comment.root_id.in_(bindparam("root_ids", expanding=True)),
+        _readable(with_viewer),
+    )
 
 
 async def list_descendants(
@@ -128,16 +199,16 @@ async def list_descendants(
 ) -> list[ThreadRow]:
     if not root_ids:
         return []
-    stmt = _thread_select(viewer_id).where(
-        Comment.page_id == page_id, Comment.root_id.in_(root_ids), _readable(viewer_id)
-    )
-    return [ThreadRow._make(values) for values in (await session.execute(stmt)).all()]
+    stmt = _descendants_select(viewer_id is not None)
+    params = {"page_id": page_id, "root_ids": list(root_ids), "viewer_id": viewer_id}
+    return await _thread_rows(session, stmt, params)
 
 
 async def get_thread_row(session: AsyncSession, comment_id: int) -> ThreadRow | None:
     """One comment as the thread read path sees it (author name joined), for live updates."""
-    row = (await session.execute(_thread_select().where(Comment.id == comment_id))).one_or_none()
-    return ThreadRow._make(row) if row is not None else None
+    stmt = _thread_select().where(Comment.id == comment_id)
+    rows = await _thread_rows(session, stmt, {})
+    return rows[0] if rows else None
 
 
 async def get_comment(
@@ -147,6 +218,14 @@ async def get_comment(
         return await session.get(Comment, comment_id)
     stmt = select(Comment).where(Comment.id == comment_id).with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def list_comments(session: AsyncSession, comment_ids: Sequence[int]) -> list[Comment]:
+    """The comments with these ids that exist, in no particular order."""
+    ids = sorted(set(comment_ids))
+    if not ids:
+        return []
+    return list((await session.execute(select(Comment).where(Comment.id.in_(ids)))).scalars())
 
 
 async def insert_comment(session: AsyncSession, comment: Comment) -> Comment:
@@ -181,12 +260,12 @@ async def list_subtree(
     session: AsyncSession, page_id: int, root_id: int, viewer_id: int | None
 ) -> list[ThreadRow]:
     """A top-level comment and all its replies, as the reader may see them."""
-    stmt = _thread_select(viewer_id).where(
+    stmt = _thread_select(viewer_id is not None).where(
         Comment.page_id == page_id,
         or_(Comment.id == root_id, Comment.root_id == root_id),
-        _readable(viewer_id),
+        _readable(viewer_id is not None),
     )
-    return [ThreadRow._make(values) for values in (await session.execute(stmt)).all()]
+    return await _thread_rows(session, stmt, {"viewer_id": viewer_id})
 
 
 async def list_by_author(

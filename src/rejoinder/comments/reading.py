@@ -19,13 +19,15 @@ from rejoinder.accounts.models import Account
 from rejoinder.comments import queries
 from rejoinder.comments.schemas import Sort
 from rejoinder.comments.threads import build_thread, decode_cursor, encode_cursor
+from rejoinder.pages import queries as page_queries
 from rejoinder.pages.models import Page
+from rejoinder.pages.queries import PageHead
 from rejoinder.pages.service import PageRef, PageService
 from rejoinder.settings import Settings
 from rejoinder.votes import queries as vote_queries
 
 
-def page_out(ref: PageRef, page: Page | None) -> dict[str, Any]:
+def page_out(ref: PageRef, page: Page | PageHead | None) -> dict[str, Any]:
     """The page as the API shows it; a page nobody has commented on yet exists only here."""
     if page is None:
         return {
@@ -55,7 +57,7 @@ def page_out(ref: PageRef, page: Page | None) -> dict[str, Any]:
 @dataclass(slots=True)
 class Thread:
     ref: PageRef
-    page: Page | None
+    page: Page | PageHead | None
     comments: list[dict[str, Any]]
     next_cursor: str | None
 
@@ -84,13 +86,13 @@ class ThreadReader:
     ) -> Thread:
         ref = self.pages.resolve(url)
         after = decode_cursor(sort, cursor) if cursor else None
-        page = await self.pages.find(ref)
+        page = await page_queries.get_page_head_by_digest(self.session, ref.digest)
         return await self.read_page(ref, page, sort=sort, limit=limit, after=after, viewer=viewer)
 
     async def read_page(
         self,
         ref: PageRef,
-        page: Page | None,
+        page: Page | PageHead | None,
         *,
         sort: Sort = Sort.TOP,
         limit: int | None = None,

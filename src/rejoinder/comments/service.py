@@ -142,7 +142,11 @@ class CommentService:
         )
         # A held comment is announced when a moderator approves it, not now.
         if visible:
-            events.record(self.session, events.CommentPosted(page.id, page.key, comment.id))
+            concerns_others = parent is not None or bool(rendered.mentions)
+            events.record(
+                self.session,
+                events.CommentPosted(page.id, page.key, comment.id, concerns_others),
+            )
         return comment, page
 
     async def _page_of(self, url: str) -> int | None:

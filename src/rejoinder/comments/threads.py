@@ -71,8 +71,10 @@ def sort_key(sort: Sort) -> Callable[[ThreadRow], tuple[float, ...]]:
     return lambda row: (-row.controversy, row.id)
 
 
-def _is_shown(row: ThreadRow) -> bool:
-    return row.deleted_at is None and row.status in (CommentStatus.VISIBLE, CommentStatus.PENDING)
+# Shown to the reader; the query already left out pending comments of other authors.
+_SHOWN = frozenset((CommentStatus.VISIBLE, CommentStatus.PENDING))
+# ``status.value`` is a descriptor call, slow enough to show on a 200-comment read.
+_STATUS_TEXT = {status: status.value for status in CommentStatus}
 
 
 def _placeholder_status(row: ThreadRow) -> str:
@@ -91,17 +93,16 @@ def build_thread(
     top-level comments are sorted like every other level. Rows whose parent is absent from
     ``rows`` (hidden or not on this page of the thread) are dropped with their subtrees.
     """
+    # One sort of all rows orders every level at once: appending each node to its parent's
+    # replies in this order leaves every list of siblings sorted (issue 8: ~2 µs per row, a
+    # sort and a recursive call per comment cost three times that).
+    ordered = sorted(rows, key=sort_key(sort))
     my_votes = my_votes or {}
-    children: dict[int | None, list[ThreadRow]] = {}
-    for row in rows:
-        children.setdefault(row.parent_id, []).append(row)
-    key = sort_key(sort)
-
-    def render(row: ThreadRow) -> dict[str, Any] | None:
-        kids = children.get(row.id, ())
-        replies = [node for node in map(render, sorted(kids, key=key)) if node is not None]
-        if _is_shown(row):
-            return {
+    nodes: dict[int, dict[str, Any]] = {}
+    hidden: dict[int, ThreadRow] = {}
+    for row in ordered:
+        if row.deleted_at is None and row.status in _SHOWN:
+            nodes[row.id] = {
                 "id": row.id,
                 "parent_id": row.parent_id,
                 "author": {"name": row.author_name or "Anonymous"},
@@ -112,42 +113,64 @@ def build_thread(
                 "upvotes": row.upvotes,
                 "downvotes": row.downvotes,
                 "my_vote": my_votes.get(row.id, 0),
-                "status": row.status.value,
+                "status": _STATUS_TEXT[row.status],
                 "nsfw": row.nsfw,
                 "pinned": row.is_pinned,
                 "muted": row.muted,
-                "quote": quote_out(row.quote),
-                "replies": replies,
+                "quote": None if row.quote is None else quote_out(row.quote),
+                "replies": [],
             }
-        if not replies:
-            return None
-        return {
-            "id": row.id,
-            "parent_id": row.parent_id,
-            "author": None,
-            "body_html": "",
-            "created_at": row.created_at,
-            "edited_at": None,
-            "score": 0,
-            "upvotes": 0,
-            "downvotes": 0,
-            "my_vote": 0,
-            "status": _placeholder_status(row),
-            "nsfw": False,
-            "pinned": False,
-            "muted": False,
-            "quote": None,
-            "replies": replies,
-        }
-
-    roots = children.get(None, [])
+        else:
+            hidden[row.id] = row
+    if hidden:
+        _add_placeholders(ordered, nodes, hidden)
+    roots: list[tuple[ThreadRow, dict[str, Any]]] = []
+    for row in ordered:
+        node = nodes.get(row.id)
+        if node is None:
+            continue
+        if row.parent_id is None:
+            roots.append((row, node))
+        elif (parent := nodes.get(row.parent_id)) is not None:
+            parent["replies"].append(node)
     if root_order is not None:
         position = {root_id: index for index, root_id in enumerate(root_order)}
-        roots = sorted(roots, key=lambda row: position.get(row.id, len(position)))
+        roots.sort(key=lambda pair: position.get(pair[0].id, len(position)))
     else:
         # Pinned top-level comments come first, whatever the sort.
-        roots = sorted(roots, key=lambda row: (not row.is_pinned, *key(row)))
-    return [node for node in map(render, roots) if node is not None]
+        roots.sort(key=lambda pair: not pair[1]["pinned"])
+    return [node for _row, node in roots]
+
+
+def _add_placeholders(
+    rows: Sequence[ThreadRow], nodes: dict[int, dict[str, Any]], hidden: dict[int, ThreadRow]
+) -> None:
+    """A placeholder for each hidden row with a shown comment somewhere below it."""
+    for row in rows:
+        if row.id in hidden:
+            continue
+        parent_id = row.parent_id
+        while parent_id is not None and parent_id in hidden and parent_id not in nodes:
+            above = hidden[parent_id]
+            nodes[parent_id] = {
+                "id": above.id,
+                "parent_id": above.parent_id,
+                "author": None,
+                "body_html": "",
+                "created_at": above.created_at,
+                "edited_at": None,
+                "score": 0,
+                "upvotes": 0,
+                "downvotes": 0,
+                "my_vote": 0,
+                "status": _placeholder_status(above),
+                "nsfw": False,
+                "pinned": False,
+                "muted": False,
+                "quote": None,
+                "replies": [],
+            }
+            parent_id = above.parent_id
 
 
 def encode_cursor(sort: Sort, last: ThreadRow) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rejoinder.pages.models import Page, PageAlias, PageSnapshot
@@ -32,6 +32,40 @@ async def get_page_by_digest(
     if for_update:
         stmt = stmt.with_for_update(of=Page)
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+class PageHead(NamedTuple):
+    """The columns of a page that a thread read shows, without loading the ORM entity."""
+
+    id: int
+    key: str
+    url: str
+    canonical_url: str | None
+    title: str | None
+    comment_count: int
+    site_name: str | None
+    author: str | None
+    description: str | None
+    image_url: str | None
+    language: str | None
+    published_at: datetime | None
+    fetched_at: datetime | None
+    thread_version: int
+
+
+_PAGE_HEAD_BY_DIGEST = (
+    select(*(Page.__table__.c[name] for name in PageHead._fields))
+    .join(PageAlias.__table__, PageAlias.__table__.c.page_id == Page.__table__.c.id)
+    .where(PageAlias.__table__.c.digest == bindparam("digest"))
+)
+
+
+async def get_page_head_by_digest(session: AsyncSession, digest: str) -> PageHead | None:
+    """``get_page_by_digest`` for the thread read path: a third of its cost (issue 8)."""
+    # Built once and run on the connection: no statement building, ORM loading or identity map.
+    result = await (await session.connection()).execute(_PAGE_HEAD_BY_DIGEST, {"digest": digest})
+    row = result.first()
+    return PageHead._make(row) if row is not None else None
 
 
 async def count_by_digests(session: AsyncSession, digests: Iterable[str]) -> dict[str, int]:

@@ -23,6 +23,7 @@ from rejoinder.pages.models import Page
 from rejoinder.settings import Settings
 from rejoinder.webhooks import queries, signing
 from rejoinder.webhooks.models import Webhook, WebhookDelivery, WebhookEvent
+from rejoinder.webhooks.presence import presence
 from rejoinder.webhooks.sender import check_url
 
 MAX_WEBHOOKS = 20
@@ -78,6 +79,7 @@ class WebhookService:
             created_by=actor.id,
         )
         await queries.insert_webhook(self.session, webhook)
+        presence.forget_after_commit(self.session)
         return webhook, secret
 
     async def list_all(self, actor: Account) -> list[Webhook]:
@@ -89,6 +91,7 @@ class WebhookService:
         require_admin(actor)
         if not await queries.delete_webhook(self.session, webhook_id):
             raise NotFound(f"No webhook with id {webhook_id}.")
+        presence.forget_after_commit(self.session)
 
     async def deliveries(
         self, actor: Account, webhook_id: int, limit: int, before_id: int | None = None

@@ -29,6 +29,7 @@ from rejoinder.pages import queries as page_queries
 from rejoinder.settings import Settings
 from rejoinder.webhooks import queries, signing
 from rejoinder.webhooks.models import DeliveryState, WebhookDelivery, WebhookEvent
+from rejoinder.webhooks.presence import presence
 from rejoinder.webhooks.sender import DeliveryError, WebhookSender
 from rejoinder.webhooks.service import comment_payload
 
@@ -49,12 +50,16 @@ class WebhookListener(QueuedListener):
         return isinstance(event, events.CommentPosted | events.ReportFiled)
 
     async def handle_batch(self, batch: list[AnyEvent]) -> None:
-        # Most instances have no webhooks: look once per batch, in a read transaction,
-        # before taking the write lock (SQLite) for every comment.
-        async with self.db.read_session() as session:
-            if not await queries.has_active_webhooks(session):
-                return
+        # Most instances have no webhooks: the answer is remembered per process (see
+        # `presence` for how long another worker may miss a new hook), so a comment costs
+        # no read transaction here, let alone the write lock (SQLite).
+        if not await presence.any_active(str(self.db.engine.url), self._has_active):
+            return
         await super().handle_batch(batch)
+
+    async def _has_active(self) -> bool:
+        async with self.db.read_session() as session:
+            return await queries.has_active_webhooks(session)
 
     async def handle(self, event: AnyEvent) -> None:
         async with self.db.write_session() as session:
