@@ -50,7 +50,7 @@ class Settings(BaseSettings):
         True, description="Log every request (off behind a proxy that already logs them)."
     )
     thread_cache_bytes: int = Field(
-        32 * 1024 * 1024,
+        16 * 1024 * 1024,
         ge=0,
         description="Memory per worker for serialized anonymous thread reads; 0 turns it off.",
     )

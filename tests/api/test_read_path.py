@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 
+import anyio
 import pytest
 from factories import make_comment, make_user, read_thread, settle
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 pytestmark = pytest.mark.anyio
 
@@ -61,3 +62,17 @@ async def test_counts_are_one_statement_for_many_urls(client, app):
         response = await client.post("/api/v1/counts", json={"urls": urls})
     assert response.json()["counts"]["https://a.example/"] == 1
     assert len(statements) == 1
+
+
+async def test_counts_do_not_wait_for_a_writer(client, app):
+    """Counts are a POST, but only read: a long write transaction must not hold them up."""
+    alice = await make_user(client)
+    await make_comment(client, alice, url="https://a.example/")
+    await settle(app)
+    async with app.state.db.write_session() as writer:
+        await writer.execute(text("SELECT 1"))  # the write transaction is open (SQLite: locked)
+        with anyio.fail_after(5):
+            response = await client.post("/api/v1/counts", json={"urls": ["https://a.example/"]})
+        await writer.rollback()
+    assert response.status_code == 200
+    assert response.json()["counts"]["https://a.example/"] == 1

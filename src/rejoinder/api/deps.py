@@ -63,9 +63,18 @@ async def _db_session(request: Request) -> AsyncIterator[AsyncSession]:
             await listener(event)
 
 
+async def _read_only_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A read transaction whatever the method, for POST routes that only read (batch counts):
+    on SQLite a write transaction would queue them behind every writer."""
+    db: Database = request.app.state.db
+    async with db.read_session() as session:
+        yield session
+
+
 # scope="function": the commit happens before the response is sent, so an acknowledged
 # write is a committed write.
 DbSession = Annotated[AsyncSession, Depends(_db_session, scope="function")]
+ReadOnlySession = Annotated[AsyncSession, Depends(_read_only_session, scope="function")]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 Limiter = Annotated[RateLimiter, Depends(get_limiter)]
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from rejoinder.api.deps import AppSettings, DbSession
+from rejoinder.api.deps import AppSettings, DbSession, ReadOnlySession
 from rejoinder.comments.reading import page_out
 from rejoinder.identity.schemas import PageDetailOut, SyndicatedCopyOut
 from rejoinder.identity.service import IdentityService
@@ -41,7 +41,9 @@ async def read_page(url: UrlQuery, session: DbSession, settings: AppSettings) ->
 
 
 @router.post("/counts", response_model=CountsOut)
-async def count_comments(body: CountsIn, session: DbSession, settings: AppSettings) -> CountsOut:
+async def count_comments(
+    body: CountsIn, session: ReadOnlySession, settings: AppSettings
+) -> CountsOut:
     """Visible comment counts of up to 200 URLs at once, keyed by the URLs as sent."""
     pages = PageService(session, settings.max_url_length)
     return CountsOut(counts=await pages.counts(body.urls))

@@ -82,6 +82,9 @@ class ThreadCache:
             return False
         if key in self._entries:
             self._drop(key)
+        # An exact-size copy: orjson's output keeps its growth buffer (16 KB allocated for a
+        # 5 KB body), so the cache would hold ~3x the bytes it counts (issue 8, memory).
+        body = memoryview(body).tobytes()
         self._entries[key] = Entry(page_id, version, body, etag, self._clock())
         self._keys_by_page.setdefault(page_id, set()).add(key)
         self._bytes += cost

@@ -72,7 +72,7 @@ class WebhookPresence:
 
 
 def database_key(session: Session) -> str:
-    return str(session.get_bind().url)
+    return str(session.get_bind().engine.url)
 
 
 # One per process: the service that changes hooks and the listener that reads them share it.
