@@ -28,7 +28,7 @@ $(BROWSER_STAMP): package-lock.json scripts/ensure-browser.sh $(wildcard /usr/bi
 browser: $(BROWSER_STAMP)
 
 test: $(STAMP) browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
 	node --test tests/js/
 	@if [ -f $(BROWSER_STAMP) ]; then node --test --test-concurrency=1 tests/e2e/; \
 	else echo "make: SKIPPED browser tests (tests/e2e): scripts/ensure-browser.sh could not set them up."; fi

@@ -77,3 +77,20 @@ async def test_quote_and_flags_survive_the_read(client):
     assert shown["muted"] is False
     assert shown["status"] == "visible"
     assert shown["quote"] == posted["quote"]
+
+
+async def test_urls_resolve_alike_long_or_short_and_rejections_are_not_remembered(client):
+    alice = await make_user(client)
+    # The reader remembers the normalisation of URLs up to 1,024 characters (reading.py).
+    short = "https://example.com/article"
+    long = "https://example.com/article?" + "&".join(f"p{n}=v" for n in range(300))
+    for url in (short, long):
+        await make_comment(client, alice, "here", url=url)
+        for _ in range(2):
+            thread = await read_thread(client, url.replace("https://", "HTTPS://"))
+            assert thread["page"]["url"] == url
+            assert len(thread["comments"]) == 1
+    for _ in range(2):
+        response = await client.get("/api/v1/threads", params={"url": "javascript:alert(1)"})
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"

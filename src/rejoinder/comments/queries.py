@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Select,
     UnaryExpression,
@@ -54,7 +55,7 @@ def _thread_select(with_viewer: bool = False) -> Select[*tuple[Any, ...]]:
     ``_thread_row`` converts them in one pass, several times cheaper than SQLAlchemy's
     per-value processors (docs/benchmarks.md, "Uncached thread reads").
     """
-    viewer_id = bindparam("viewer_id")
+    viewer_id: BindParameter[Any] = bindparam("viewer_id")
     stmt = select(
         Comment.id,
         Comment.parent_id,
@@ -145,7 +146,9 @@ def _roots_select(sort: Sort, with_viewer: bool, after: bool) -> Select[*tuple[A
         order = (Comment.is_pinned.desc(), *order)
     else:
         stmt = stmt.where(Comment.is_pinned.is_(False))
-        last_id, last_value = bindparam("last_id"), bindparam("last_value")
+        # Untyped: each comparison gives them the type of its column, as a literal would.
+        last_id: BindParameter[Any] = bindparam("last_id")
+        last_value: BindParameter[Any] = bindparam("last_value")
         if sort is Sort.TOP:
             stmt = stmt.where(
                 or_(

@@ -138,7 +138,7 @@ def build_thread(
         roots.sort(key=lambda pair: position.get(pair[0].id, len(position)))
     else:
         # Pinned top-level comments come first, whatever the sort.
-        roots.sort(key=lambda pair: not pair[1]["pinned"])
+        roots.sort(key=lambda pair: not pair[0].is_pinned)
     return [node for _row, node in roots]
 
 

@@ -18,12 +18,13 @@ def utc_datetime(value: str | datetime | None) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, str):
+        text = value
         # SQLAlchemy's SQLite DATETIME parses the text with ``fromisoformat`` too. Naming the
         # offset in the text is five times cheaper than ``replace(tzinfo=UTC)`` afterwards.
         try:
-            value = datetime.fromisoformat(value + "+00:00")
+            value = datetime.fromisoformat(text + "+00:00")
         except ValueError:  # text that already names an offset
-            value = datetime.fromisoformat(value)
+            value = datetime.fromisoformat(text)
     if value.tzinfo is UTC:
         return value
     # UTCDateTime's rule: naive values are UTC, others are converted to it.
