@@ -25,6 +25,9 @@ CHUNK_BYTES = 64 * 1024
 # A message is at most 1,000,000 characters (up to 4 bytes each in UTF-8, plus escaping).
 MAX_ELEMENT_BYTES = 8_000_000
 MAX_RECORD_BYTES = 16_000_000
+# A WordPress post with 10,000 comments is ~150,000 elements; a record of millions of tiny
+# elements is an attack on the parser's time, refused long before the byte limit.
+MAX_RECORD_ELEMENTS = 250_000
 
 
 def local_name(tag: object) -> str:
@@ -40,13 +43,14 @@ def namespace(tag: object) -> str:
     return tag[1:].partition("}")[0]
 
 
-def records(  # noqa: PLR0912 - the byte limits must be checked inside the one loop
+def records(  # noqa: PLR0912, PLR0915 - the limits must be checked inside the one loop
     stream: BinaryIO,
     record_depth: int,
     *,
     progress: Callable[[int], None] | None = None,
     max_record_bytes: int = MAX_RECORD_BYTES,
     max_element_bytes: int = MAX_ELEMENT_BYTES,
+    max_record_elements: int = MAX_RECORD_ELEMENTS,
 ) -> Iterator[tuple[int, etree._Element]]:
     """Yield ``(depth, element)`` for each element ending at ``depth <= record_depth``.
 
@@ -69,6 +73,7 @@ def records(  # noqa: PLR0912 - the byte limits must be checked inside the one l
     depth = 0
     checked_doctype = False
     record_started_at: int | None = None
+    record_elements = 0
     last_event_at = 0
     fed = 0
     line = 1
@@ -94,6 +99,15 @@ def records(  # noqa: PLR0912 - the byte limits must be checked inside the one l
                 depth += 1
                 if depth - 1 == record_depth:
                     record_started_at = fed
+                    record_elements = 0
+                elif record_started_at is not None:
+                    record_elements += 1
+                    if record_elements > max_record_elements:
+                        raise ImportFailed(
+                            f"a record with more than {max_record_elements:,} elements; "
+                            "not an export we can import",
+                            f"near line {line}",
+                        )
                 continue
             depth -= 1
             if depth == record_depth:

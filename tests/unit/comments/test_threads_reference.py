@@ -111,7 +111,7 @@ def rows(draw):
     return draw(st.permutations(drawn))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(rows(), st.sampled_from(list(Sort)), st.data())
 def test_same_thread_as_the_recursive_reference(drawn, sort, data):
     votes = {row.id: data.draw(st.sampled_from([-1, 1])) for row in drawn[::2]}
