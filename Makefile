@@ -27,11 +27,19 @@ $(BROWSER_STAMP): package-lock.json scripts/ensure-browser.sh $(wildcard /usr/bi
 
 browser: $(BROWSER_STAMP)
 
+# The browser tests run beside pytest (both spend most of their time waiting on servers and
+# browsers, not on the CPU); their output is shown once they finish.
+E2E_LOG := test-results/e2e.log
+
 test: $(STAMP) browser
-	$(BIN)/python -m pytest --durations=15
-	node --test tests/js/
-	@if [ -f $(BROWSER_STAMP) ]; then node --test --test-concurrency=1 tests/e2e/; \
-	else echo "make: SKIPPED browser tests (tests/e2e): scripts/ensure-browser.sh could not set them up."; fi
+	@mkdir -p test-results
+	@e2e_pid=; if [ -f $(BROWSER_STAMP) ]; then node --test --test-concurrency=1 tests/e2e/ > $(E2E_LOG) 2>&1 & e2e_pid=$$!; \
+	else echo "make: SKIPPED browser tests (tests/e2e): scripts/ensure-browser.sh could not set them up."; fi; \
+	$(BIN)/python -m pytest --durations=15; unit=$$?; \
+	node --test tests/js/; js=$$?; \
+	e2e=0; if [ -n "$$e2e_pid" ]; then wait $$e2e_pid; e2e=$$?; cat $(E2E_LOG); fi; \
+	echo "make test: pytest exit $$unit, node tests exit $$js, browser tests $$([ $$e2e = 0 ] && echo passed || echo FAILED)"; \
+	[ $$unit = 0 ] && [ $$js = 0 ] && [ $$e2e = 0 ]
 
 # dist/rejoinder-chromium.zip and dist/rejoinder-firefox.zip; Node 20, no npm packages.
 extension:
