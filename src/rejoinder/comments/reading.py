@@ -10,7 +10,6 @@ Nothing is rendered here: comment HTML was sanitized once, when it was written.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,19 +22,9 @@ from rejoinder.comments.threads import build_thread, decode_cursor, encode_curso
 from rejoinder.pages import queries as page_queries
 from rejoinder.pages.models import Page
 from rejoinder.pages.queries import PageHead
-from rejoinder.pages.service import PageRef, PageService, resolve
+from rejoinder.pages.service import PageRef, PageService
 from rejoinder.settings import Settings
 from rejoinder.votes import queries as vote_queries
-
-# URLs this long or shorter have their normalisation remembered: ~0.2 ms of every read,
-# spent again for each reader of the same page. 1,024 of them hold a few MB at most.
-_REMEMBERED_URL_LENGTH = 1024
-
-
-@functools.lru_cache(maxsize=1024)
-def _resolve_remembered(url: str, max_length: int) -> PageRef:
-    # Pure: the key depends on the URL alone. Rejected URLs raise and are not remembered.
-    return resolve(url, max_length)
 
 
 def page_out(ref: PageRef, page: Page | PageHead | None) -> dict[str, Any]:
@@ -95,10 +84,7 @@ class ThreadReader:
         cursor: str | None = None,
         viewer: Account | None = None,
     ) -> Thread:
-        if len(url) <= _REMEMBERED_URL_LENGTH:
-            ref = _resolve_remembered(url, self.settings.max_url_length)
-        else:
-            ref = self.pages.resolve(url)
+        ref = self.pages.resolve(url)
         after = decode_cursor(sort, cursor) if cursor else None
         page = await page_queries.get_page_head_by_digest(self.session, ref.digest)
         return await self.read_page(ref, page, sort=sort, limit=limit, after=after, viewer=viewer)
