@@ -15,6 +15,7 @@ import os
 import secrets
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from mailbox import Mailbox, smtp_server
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +153,13 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
     }
     values.update(overrides)
     return Settings(**values)
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    """A local SMTP server that keeps what it receives (the mail tests point the app at it)."""
+    with smtp_server() as box:
+        yield box
 
 
 @pytest.fixture

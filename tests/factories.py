@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from sqlalchemy import event
 
 _counter = itertools.count(1)
 PASSWORD = "correct horse battery"
@@ -87,3 +90,28 @@ async def settle(app: Any) -> None:
     """Wait until the background listeners (notifications, webhooks) handled every event."""
     await app.state.notifier.settle()
     await app.state.webhook_listener.settle()
+
+
+@contextlib.contextmanager
+def counting_statements(app: Any, *, transaction_control: bool = False) -> Iterator[list[str]]:
+    """The SQL statements the app runs inside the block (upper-cased; BEGIN, COMMIT,
+    ROLLBACK and PRAGMA only with ``transaction_control``).
+
+    Call ``settle(app)`` first: background listeners would otherwise add their own.
+    """
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statement = statement.lstrip().upper()
+        if transaction_control or not statement.startswith(TRANSACTION_CONTROL):
+            statements.append(statement)
+
+    engine = app.state.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")

@@ -9,14 +9,15 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from rejoinder import __version__, deliveries
-from rejoinder.api import openapi, problems
+from rejoinder.api import openapi, problems, v1
+from rejoinder.api.comments import ThreadReadFront
 from rejoinder.api.cors import EmbedCors
 from rejoinder.api.stream import StreamFront
-from rejoinder.api.v1 import router as api_router
 from rejoinder.db.engine import Database
 from rejoinder.fetching.runner import background_fetching
 from rejoinder.middleware import BodyLimit
 from rejoinder.moderation.limits import MemoryRateLimiter, RedisRateLimiter
+from rejoinder.process_memory import freeze_startup_objects, limit_malloc_arenas
 from rejoinder.readcache import cache as readcache
 from rejoinder.readcache.front import ThreadCacheFront
 from rejoinder.realtime.broker import make_broker
@@ -36,16 +37,28 @@ class Rejoinder(FastAPI):
     front: ThreadCacheFront | None = None
     # Live streams skip the middleware stack too: it would stay in memory per open stream.
     streams: StreamFront | None = None
+    # So do plain anonymous thread reads the cache missed: the stack costs as much as they do.
+    thread_reads: ThreadReadFront | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.front is not None and await self.front.answer(scope, send):
             return
         if self.streams is not None and await self.streams.answer(scope, receive, send):
             return
+        if self.thread_reads is not None and await self.thread_reads.answer(scope, receive, send):
+            return
         await super().__call__(scope, receive, send)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def serve_app() -> FastAPI:
+    """The app of a ``rejoinder serve`` worker: a process of its own, tuned as one."""
+    limit_malloc_arenas()
+    return create_app(freeze_after_start=True)
+
+
+def create_app(settings: Settings | None = None, *, freeze_after_start: bool = False) -> FastAPI:
+    """``freeze_after_start`` is for a process that serves one app for its whole life
+    (``serve_app``): objects alive then are never collected, not even in a cycle."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -57,6 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 deliveries.running(app, settings),
                 _read_cache_running(app.state.read_cache),
             ):
+                if freeze_after_start:
+                    freeze_startup_objects()
                 yield
         finally:
             await app.state.broker.stop()
@@ -88,12 +103,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     deliveries.install(app, settings)
     problems.install(app)
     openapi.install(app)
-    app.include_router(api_router)
+    v1.install(app)
     web.install(app)
     app.state.read_cache = readcache.build(settings, app.state.db, app.state.broker)
     if app.state.read_cache is not None:
         app.front = ThreadCacheFront(app.state.read_cache)
     app.streams = StreamFront(app.state.db, app.state.broker, settings)
+    app.thread_reads = ThreadReadFront(app.state)
     app.add_middleware(
         BodyLimit,
         max_bytes=MAX_BODY_BYTES,

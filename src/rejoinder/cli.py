@@ -39,7 +39,7 @@ def serve(
         os.environ["REJOINDER_WORKERS"] = str(workers)
     console.print(f"Rejoinder on http://{host or settings.host}:{port or settings.port}")
     uvicorn.run(
-        "rejoinder.app:create_app",
+        "rejoinder.app:serve_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,

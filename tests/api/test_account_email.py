@@ -4,7 +4,7 @@ and the settings page; password resets and reply e-mails then use the new addres
 from __future__ import annotations
 
 import re
-from mailbox import body_text, smtp_server
+from mailbox import body_text
 
 import pytest
 from factories import PASSWORD, User, make_comment, make_user
@@ -15,12 +15,6 @@ from rejoinder.notifications.digest import DigestSender
 pytestmark = pytest.mark.anyio
 
 RESET_LINK = re.compile(r"https?://\S+/reset/\S+")
-
-
-@pytest.fixture
-def mailbox():
-    with smtp_server() as box:
-        yield box
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from mailbox import body_text, smtp_server
+from mailbox import body_text
 
 import anyio
 import pytest
@@ -15,12 +15,6 @@ from rejoinder.notifications.digest import DigestSender
 pytestmark = pytest.mark.anyio
 
 WINDOW_MINUTES = 10
-
-
-@pytest.fixture
-def mailbox():
-    with smtp_server() as box:
-        yield box
 
 
 @pytest.fixture

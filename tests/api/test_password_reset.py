@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from mailbox import body_text, smtp_server
+from mailbox import body_text
 
 import pytest
 from factories import PASSWORD, User
@@ -17,12 +17,6 @@ pytestmark = pytest.mark.anyio
 
 NEW_PASSWORD = "a brand new passphrase"
 LINK = re.compile(r"(https?://\S+/reset/(\S+))")
-
-
-@pytest.fixture
-def mailbox():
-    with smtp_server() as box:
-        yield box
 
 
 @pytest.fixture

@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import anyio
 import pytest
-from factories import make_comment, make_user, read_thread, settle
-from sqlalchemy import event, text
+from factories import counting_statements, make_comment, make_user, read_thread, settle
+from sqlalchemy import text
 
 pytestmark = pytest.mark.anyio
-
-
-@contextlib.contextmanager
-def counting_statements(app):
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
-            statements.append(statement)
-
-    engine = app.state.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 async def seed(client, user, url, top_level, replies_each):
@@ -76,3 +58,36 @@ async def test_counts_do_not_wait_for_a_writer(client, app):
         await writer.rollback()
     assert response.status_code == 200
     assert response.json()["counts"]["https://a.example/"] == 1
+
+
+async def test_sqlite_pool_rolls_back_only_connections_left_in_a_transaction(app, monkeypatch):
+    """A committed read costs no extra rollback hop; a connection left mid-transaction is
+    still rolled back before anyone else gets it (db/engine.py's reset listener)."""
+    db = app.state.db
+    if db.dialect != "sqlite":
+        pytest.skip("the reset listener is SQLite's; asyncpg rolls back without a round trip")
+    from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection
+
+    async with db.read_session() as session:  # the pool's first connection is set up
+        await session.execute(text("SELECT 1"))  # (with a rollback of its own) here
+    rollbacks: list[object] = []
+    rollback = AsyncAdapt_aiosqlite_connection.rollback
+
+    def counted(self):
+        rollbacks.append(self)
+        return rollback(self)
+
+    monkeypatch.setattr(AsyncAdapt_aiosqlite_connection, "rollback", counted)
+    async with db.read_session() as session:
+        await session.execute(text("SELECT 1"))
+        await session.commit()
+    assert rollbacks == []
+
+    async with db.engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        await raw.driver_connection.execute("BEGIN")  # behind SQLAlchemy's back
+        assert raw.driver_connection.in_transaction
+    assert len(rollbacks) == 1
+    async with db.engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        assert not raw.driver_connection.in_transaction

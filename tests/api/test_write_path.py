@@ -8,41 +8,33 @@ after-commit listeners included, stay within a fixed budget.
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 
 import anyio
 import pytest
-from factories import make_comment, make_user, read_thread, settle
-from sqlalchemy import event, select, text
+from factories import (
+    TRANSACTION_CONTROL,
+    counting_statements,
+    make_comment,
+    make_user,
+    read_thread,
+    settle,
+)
+from sqlalchemy import select, text
 
 from rejoinder.comments.models import Comment
 from rejoinder.db import engine as engine_module
 
 pytestmark = pytest.mark.anyio
 
-# Request: token, page, ban check, insert, thread bump, submission activity. After the
+# Request: token; page, author's ban and submission in one (comments.queries.get_post_target);
+# insert; thread bump (a page without a submission has no activity to move). After the
 # commit: the notifier's look at the comment and the webhook check (once per batch).
-MAX_STATEMENTS_PER_POST = 8
-
-
-@contextlib.contextmanager
-def recording(app):
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        statements.append(statement.lstrip().upper())
-
-    sync_engine = app.state.db.engine.sync_engine
-    event.listen(sync_engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(sync_engine, "before_cursor_execute", record)
+MAX_STATEMENTS_PER_POST = 6
 
 
 def _sql(statements: list[str]) -> list[str]:
-    return [s for s in statements if not s.startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA"))]
+    return [s for s in statements if not s.startswith(TRANSACTION_CONTROL)]
 
 
 async def test_a_post_costs_a_fixed_number_of_statements(client, app):
@@ -52,7 +44,7 @@ async def test_a_post_costs_a_fixed_number_of_statements(client, app):
     await settle(app)
     counts = []
     for n in range(3):
-        with recording(app) as statements:
+        with counting_statements(app, transaction_control=True) as statements:
             await make_comment(client, alice, f"post {n}", url=f"https://a.example/{n % 2}")
             await settle(app)
         counts.append(len(_sql(statements)))

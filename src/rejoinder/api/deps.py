@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import State
 
 from rejoinder import events
 from rejoinder.accounts.models import Account
@@ -37,14 +39,23 @@ async def get_limiter(request: Request) -> RateLimiter:
 
 
 async def _db_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request_transaction(
+        request.app.state, request.method not in SAFE_METHODS
+    ) as session:
+        yield session
+
+
+@asynccontextmanager
+async def request_transaction(state: State, write: bool) -> AsyncIterator[AsyncSession]:
     """One transaction per request: committed when the route returns, before the response.
 
     Safe methods get a read transaction; the others a write transaction (``BEGIN IMMEDIATE``
     on SQLite). Events recorded during the request are handed to the listeners only after
-    the commit succeeded.
+    the commit succeeded. Also used by the thread-read front (api/comments.py), which
+    answers without the dependency machinery.
     """
-    db: Database = request.app.state.db
-    factory = db.read_session if request.method in SAFE_METHODS else db.write_session
+    db: Database = state.db
+    factory = db.write_session if write else db.read_session
     async with factory() as session:
         try:
             yield session
@@ -53,13 +64,13 @@ async def _db_session(request: Request) -> AsyncIterator[AsyncSession]:
             events.drain(session)
             raise
         await session.commit()
-        if request.app.state.read_cache is not None:
-            await request.app.state.read_cache.settle()
+        if state.read_cache is not None:
+            await state.read_cache.settle()
         committed = events.drain(session)
     # Outside the session block: on SQLite the next writer's turn starts here, not after
     # the listeners.
     for event in committed:
-        for listener in request.app.state.event_listeners:
+        for listener in state.event_listeners:
             await listener(event)
 
 
@@ -99,13 +110,16 @@ def _bearer(request: Request) -> tuple[str | None, bool]:
     return (cookie, True) if cookie else (None, False)
 
 
-async def get_viewer(
-    request: Request, session: DbSession, settings: AppSettings, limiter: Limiter
-) -> Account | None:
+async def get_viewer(request: Request, session: DbSession) -> Account | None:
     """The signed-in reader, or None. A bad bearer token is an error; a stale cookie is not."""
     secret, from_cookie = _bearer(request)
     if secret is None:
         return None
+    # Settings and limiter straight from the app, not as dependencies: FastAPI solves a
+    # dependency's whole subtree again wherever it appears, even when its value is cached,
+    # and every route with a viewer paid for two more (issue 8).
+    settings: Settings = request.app.state.settings
+    limiter: RateLimiter = request.app.state.limiter
     if from_cookie and request.method not in SAFE_METHODS:
         _check_same_origin(request, settings)
     account = await AccountService(session, settings, limiter).authenticate(secret)

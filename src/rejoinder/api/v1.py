@@ -1,6 +1,12 @@
-"""The JSON API, version 1: one router per domain under ``/api/v1``."""
+"""The JSON API, version 1: one router per domain under ``/api/v1``.
 
-from fastapi import APIRouter
+Each domain router is included in the app itself, with the prefix, rather than in one
+``/api/v1`` router included in turn: FastAPI matches a request against every level of nested
+routers twice (once to find the route, once to hand it over), and checks each level's route
+tables for changes each time, about 0.1 ms of every API request (issue 8).
+"""
+
+from fastapi import APIRouter, FastAPI
 
 from rejoinder.api import (
     accounts,
@@ -22,21 +28,30 @@ from rejoinder.api import (
     webhooks,
 )
 
-router = APIRouter(prefix="/api/v1")
-router.include_router(pages.router)
-router.include_router(snapshots.router)
-router.include_router(comments.router)
-router.include_router(preview.router)
-router.include_router(accounts.router)
-router.include_router(stream.router)
-router.include_router(tokens.router)
-router.include_router(moderation.router)
-router.include_router(identity.router)
-router.include_router(reader_tools.router)
-router.include_router(submissions.router)
-router.include_router(search.router)
-router.include_router(imports.router)
-router.include_router(import_uploads.router)
-router.include_router(notifications.router)
-router.include_router(password_resets.router)
-router.include_router(webhooks.router)
+PREFIX = "/api/v1"
+
+# In this order: the first route that matches a request answers it.
+ROUTERS: tuple[APIRouter, ...] = (
+    pages.router,
+    snapshots.router,
+    comments.router,
+    preview.router,
+    accounts.router,
+    stream.router,
+    tokens.router,
+    moderation.router,
+    identity.router,
+    reader_tools.router,
+    submissions.router,
+    search.router,
+    imports.router,
+    import_uploads.router,
+    notifications.router,
+    password_resets.router,
+    webhooks.router,
+)
+
+
+def install(app: FastAPI) -> None:
+    for router in ROUTERS:
+        app.include_router(router, prefix=PREFIX)

@@ -271,8 +271,23 @@ def _digest(clean_html: str) -> Rendered:
     )
 
 
+# One line of plain prose: ASCII letters, digits, spaces and punctuation that no Markdown,
+# linkify, mention or HTML-escaping rule acts on, starting with a letter (not a list item or
+# an indented block), a full stop only before a space or the end (no domain for linkify to
+# find), no trailing space. Markdown would render it as itself in one paragraph; most comments
+# are like this, and the full pipeline costs ~0.4 ms of the write path (issue 8).
+# tests/unit/comments/test_render.py checks the shortcut against the pipeline.
+_PLAIN_LINE = re.compile(r"[A-Za-z](?:[A-Za-z0-9 ,;!?'()-]|\.(?=[ ]|$))*(?<! )", re.ASCII)
+
+
 def render_markdown(source: str) -> Rendered:
     """Render a comment written in Markdown."""
+    if _PLAIN_LINE.fullmatch(source):
+        return Rendered(f"<p>{source}</p>\n", " ".join(source.split()), 0, ())
+    return _render_markdown(source)
+
+
+def _render_markdown(source: str) -> Rendered:
     raw = _MD.render(_scrub(source))
     return _digest(_scrub(_CLEANER.clean(raw)))
 

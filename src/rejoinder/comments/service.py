@@ -12,9 +12,11 @@ from rejoinder.comments import queries
 from rejoinder.comments.models import Comment, CommentStatus
 from rejoinder.comments.render import render_markdown
 from rejoinder.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from rejoinder.moderation.bans import BanCheck
 from rejoinder.moderation.gate import ModerationGate
 from rejoinder.pages import queries as page_queries
 from rejoinder.pages.models import Page
+from rejoinder.pages.queries import PageControls
 from rejoinder.pages.service import PageService
 from rejoinder.settings import Settings
 
@@ -78,7 +80,7 @@ class CommentService:
         nsfw: bool = False,
         guest_name: str | None = None,
         quote: dict[str, str] | None = None,
-    ) -> tuple[Comment, Page]:
+    ) -> tuple[Comment, Page | PageControls]:
         """Store a new comment (or reply) and announce it once committed."""
         if author is None and not self.settings.allow_guests:
             raise Unauthenticated("Sign in to comment.")
@@ -89,6 +91,9 @@ class CommentService:
             )
         body = self._check_body(body)
         parent: Comment | None = None
+        page: Page | PageControls | None
+        checked: BanCheck | None = None
+        submitted = True  # unless the page is known to have no submission
         if parent_id is not None:
             parent = await self.get_visible(parent_id, author)
             if parent.deleted_at is not None or parent.status in (
@@ -113,9 +118,18 @@ class CommentService:
                 [{"field": "url", "reason": "missing", "message": "A URL is required."}],
             )
         else:
-            page = await self.pages.get_or_create(self.pages.resolve(url))
+            ref = self.pages.resolve(url)
+            # Nearly always the page exists: what the rules need of it, and the author's
+            # ban, in one statement and without loading an entity.
+            target = await queries.get_post_target(
+                self.session, ref.digest, author.id if author else None, clock.now()
+            )
+            if target is not None:
+                page, checked, submitted = target.page, BanCheck(target.ban), target.submitted
+            else:
+                page = await self.pages.get_or_create(ref)
 
-        await self.moderation.admit_comment(author, page)
+        await self.moderation.admit_comment(author, page, checked)
         rendered = render_markdown(body)
         hold = await self.moderation.hold(author, page, rendered, body)
         now = clock.now()
@@ -138,7 +152,7 @@ class CommentService:
         await self.moderation.after_post(comment, author, hold)
         visible = comment.status is CommentStatus.VISIBLE
         await page_queries.bump_thread(
-            self.session, page.id, comment_delta=int(visible), commented_at=now
+            self.session, page.id, comment_delta=int(visible), commented_at=now, submitted=submitted
         )
         # A held comment is announced when a moderator approves it, not now.
         if visible:

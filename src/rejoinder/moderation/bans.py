@@ -6,6 +6,7 @@ by routes, so every front door (API, web app, embed) refuses a banned account th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from rejoinder.accounts.models import Account, Role
 from rejoinder.errors import Banned, Conflict, Forbidden, NotFound
 from rejoinder.moderation import audit, queries
 from rejoinder.moderation.models import AuditAction, Ban, TargetType
+from rejoinder.moderation.queries import BanTerms
 
 
 class AccountBanned(Banned):
@@ -39,7 +41,17 @@ async def ensure_not_banned(session: AsyncSession, account: Account | None) -> N
     """Raise ``AccountBanned`` when a ban is in force on the account (guests have none)."""
     if account is None:
         return
-    ban = await queries.get_active_ban(session, account.id, clock.now())
+    raise_if_banned(await queries.get_active_ban(session, account.id, clock.now()))
+
+
+@dataclass(frozen=True, slots=True)
+class BanCheck:
+    """A ban lookup the request already made, e.g. with the page (``get_post_target``)."""
+
+    ban: BanTerms | None
+
+
+def raise_if_banned(ban: BanTerms | None) -> None:
     if ban is not None:
         raise AccountBanned(ban.reason, ban.ends_at)
 

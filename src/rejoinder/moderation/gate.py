@@ -8,6 +8,9 @@ without a limiter (scripts, imports) rate limits are skipped but everything else
 
 from __future__ import annotations
 
+import functools
+from typing import Protocol
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rejoinder import clock
@@ -15,13 +18,24 @@ from rejoinder.accounts.models import Account
 from rejoinder.comments.models import Comment
 from rejoinder.comments.render import Rendered
 from rejoinder.errors import Forbidden
-from rejoinder.moderation.bans import ensure_not_banned, is_staff
+from rejoinder.moderation.bans import BanCheck, ensure_not_banned, is_staff, raise_if_banned
 from rejoinder.moderation.classifier import Classifier
 from rejoinder.moderation.holds import Hold, HoldRules
 from rejoinder.moderation.limits import Rate, RateLimiter, enforce
 from rejoinder.moderation.models import Report, ReportReason, TargetType
 from rejoinder.pages.models import Page
 from rejoinder.settings import Settings
+
+
+class DiscussionPage(Protocol):
+    """What the gate reads of a page: a ``Page``, or the write path's ``PageControls``."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def is_locked(self) -> bool: ...
+    @property
+    def is_closed(self) -> bool: ...
 
 
 class DiscussionClosed(Forbidden):
@@ -34,7 +48,7 @@ class DiscussionLocked(Forbidden):
     title = "This discussion is locked"
 
 
-def _check_page(page: Page, actor: Account | None, *, voting: bool = False) -> None:
+def _check_page(page: DiscussionPage, actor: Account | None, *, voting: bool = False) -> None:
     # Moderators may still write in a locked discussion, e.g. to say why it was locked.
     if is_staff(actor):
         return
@@ -48,6 +62,10 @@ async def check_vote_allowed(session: AsyncSession, voter: Account, page: Page) 
     """Bans and page controls on votes; what a gate checks besides the rate limit."""
     await ensure_not_banned(session, voter)
     _check_page(page, voter, voting=True)
+
+
+# The rates are settings, fixed for the app's life: each text is parsed once, not per write.
+_parse_rate = functools.lru_cache(maxsize=16)(Rate.parse)
 
 
 class ModerationGate:
@@ -71,18 +89,26 @@ class ModerationGate:
         keys = [f"{action}:user:{account.id}"] if account is not None else []
         if self.client_ip is not None:
             keys.append(f"{action}:ip:{self.client_ip}")
-        await enforce(self.limiter, Rate.parse(rate), *keys, message=message)
+        await enforce(self.limiter, _parse_rate(rate), *keys, message=message)
 
-    async def admit_comment(self, author: Account | None, page: Page) -> None:
-        """Before a comment is stored: banned, closed/locked page, too fast."""
-        await ensure_not_banned(self.session, author)
+    async def admit_comment(
+        self, author: Account | None, page: DiscussionPage, checked: BanCheck | None = None
+    ) -> None:
+        """Before a comment is stored: banned, closed/locked page, too fast.
+
+        ``checked``: the author's ban as this request already read it (with the page).
+        """
+        if checked is None:
+            await ensure_not_banned(self.session, author)
+        else:
+            raise_if_banned(checked.ban)
         _check_page(page, author)
         await self._limit(
             self.settings.comment_rate, "comment", author, "You are commenting too fast."
         )
 
     async def hold(
-        self, author: Account | None, page: Page, rendered: Rendered, source: str
+        self, author: Account | None, page: DiscussionPage, rendered: Rendered, source: str
     ) -> Hold | None:
         return await self.holds.check(
             author=author, ip=self.client_ip, page_id=page.id, rendered=rendered, source=source

@@ -126,8 +126,10 @@ class HoldRules:
         self, author: Account | None, ip: str | None, page_id: int, text: str
     ) -> Hold | None:
         window = self.settings.flood_window_seconds
+        if not window:
+            return None
         digest = text_digest(text)
-        if not window or digest is None:
+        if digest is None:
             return None
         pages = await queries.count_other_pages_with_text(
             self.session,
@@ -146,8 +148,10 @@ class HoldRules:
     ) -> None:
         """Keep the text's fingerprint for the flood window (and forget expired ones)."""
         window = self.settings.flood_window_seconds
+        if not window:
+            return
         digest = text_digest(text)
-        if not window or digest is None:
+        if digest is None:
             return
         now = clock.now()
         await queries.delete_fingerprints_before(self.session, now - timedelta(seconds=window))

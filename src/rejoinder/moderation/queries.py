@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,15 +43,33 @@ def _active_ban(now: datetime) -> Any:
     return and_(Ban.lifted_at.is_(None), or_(Ban.ends_at.is_(None), Ban.ends_at > now))
 
 
-async def get_active_ban(session: AsyncSession, account_id: int, now: datetime) -> Ban | None:
-    """The ban that ends last (a permanent one first), if any is in force."""
-    stmt = (
-        select(Ban)
-        .where(Ban.account_id == account_id, _active_ban(now))
-        .order_by(Ban.ends_at.is_(None).desc(), Ban.ends_at.desc())
-        .limit(1)
+class BanTerms(NamedTuple):
+    """What a banned account is told: why, and until when (None: permanently)."""
+
+    reason: str
+    ends_at: datetime | None
+
+
+_bans = Ban.__table__.c
+# Every write by a signed-in reader runs this (bans take effect at once, across workers), so
+# it is built once, on the table's columns: no statement building, ORM compiling or loading.
+ACTIVE_BAN = (
+    select(_bans.reason, _bans.ends_at)
+    .where(
+        _bans.account_id == bindparam("account_id"),
+        _bans.lifted_at.is_(None),
+        or_(_bans.ends_at.is_(None), _bans.ends_at > bindparam("now")),
     )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    .order_by(_bans.ends_at.is_(None).desc(), _bans.ends_at.desc())
+    .limit(1)
+)
+
+
+async def get_active_ban(session: AsyncSession, account_id: int, now: datetime) -> BanTerms | None:
+    """The ban that ends last (a permanent one first), if any is in force."""
+    result = await session.execute(ACTIVE_BAN, {"account_id": account_id, "now": now})
+    row = result.first()
+    return BanTerms._make(row) if row is not None else None
 
 
 async def list_active_bans(

@@ -21,7 +21,7 @@ _DIGITS = frozenset("0123456789")
 _HEX = frozenset("0123456789abcdefABCDEF")
 _OCTAL = frozenset("01234567")
 _HOST_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
-_MAX_HOST_LENGTH = 253
+MAX_HOST_LENGTH = 253
 _MAX_LABEL_LENGTH = 63
 
 
@@ -62,7 +62,7 @@ def _parse_host(text: str) -> str:
     host = host.removesuffix(".")
     labels = host.split(".")
     if (
-        len(host) > _MAX_HOST_LENGTH
+        len(host) > MAX_HOST_LENGTH
         or not set(host) <= _HOST_CHARACTERS
         or not all(0 < len(label) <= _MAX_LABEL_LENGTH for label in labels)
     ):

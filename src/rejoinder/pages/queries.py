@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import Row, Table, bindparam, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from rejoinder.pages.models import Page, PageAlias, PageSnapshot
 from rejoinder.readcache import touched
@@ -23,15 +24,30 @@ async def get_page_for_update(session: AsyncSession, page_id: int) -> Page | Non
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+# Built once (every post runs it): SQLAlchemy then skips building the statement and its
+# cache key, the larger part of a lookup's cost (issue 8).
+_PAGE_BY_DIGEST = (
+    select(Page)
+    .join(PageAlias, PageAlias.page_id == Page.id)
+    .where(PageAlias.digest == bindparam("digest"))
+)
+_PAGE_BY_DIGEST_FOR_UPDATE = _PAGE_BY_DIGEST.with_for_update(of=Page)
+
+
 async def get_page_by_digest(
     session: AsyncSession, digest: str, *, for_update: bool = False
 ) -> Page | None:
-    stmt = (
-        select(Page).join(PageAlias, PageAlias.page_id == Page.id).where(PageAlias.digest == digest)
-    )
-    if for_update:
-        stmt = stmt.with_for_update(of=Page)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    stmt = _PAGE_BY_DIGEST_FOR_UPDATE if for_update else _PAGE_BY_DIGEST
+    return (await session.execute(stmt, {"digest": digest})).scalar_one_or_none()
+
+
+class PageControls(NamedTuple):
+    """What posting a comment needs of its page (comments.queries.get_post_target)."""
+
+    id: int
+    key: str
+    is_locked: bool
+    is_closed: bool
 
 
 class PageHead(NamedTuple):
@@ -68,13 +84,21 @@ async def get_page_head_by_digest(session: AsyncSession, digest: str) -> PageHea
     return PageHead._make(row) if row is not None else None
 
 
+_COUNT_BY_DIGESTS = (
+    select(PageAlias.__table__.c.digest, Page.__table__.c.comment_count)
+    .join(Page.__table__, Page.__table__.c.id == PageAlias.__table__.c.page_id)
+    .where(PageAlias.__table__.c.digest.in_(bindparam("digests", expanding=True)))
+)
+
+
 async def count_by_digests(session: AsyncSession, digests: Iterable[str]) -> dict[str, int]:
-    stmt = (
-        select(PageAlias.digest, Page.comment_count)
-        .join(Page, Page.id == PageAlias.page_id)
-        .where(PageAlias.digest.in_(list(digests)))
-    )
-    return dict((await session.execute(stmt)).all())
+    # Batch counts of up to 200 URLs run this: built once and run on the connection, like
+    # the page head above (issue 8). No digests, no rows: skip the round trip.
+    values = list(digests)
+    if not values:
+        return {}
+    result = await (await session.connection()).execute(_COUNT_BY_DIGESTS, {"digests": values})
+    return dict(result.all())
 
 
 async def count_by_digest_prefix(session: AsyncSession, prefix: str) -> dict[str, int]:
@@ -96,25 +120,73 @@ async def insert_page(session: AsyncSession, page: Page, digest: str) -> Page:
     return page
 
 
+_pages = Page.__table__.c
+_BUMP_THREAD = (
+    update(cast(Table, Page.__table__))
+    .where(_pages.id == bindparam("of_page"))
+    .values(
+        thread_version=_pages.thread_version + 1,
+        comment_count=_pages.comment_count + bindparam("delta", type_=_pages.comment_count.type),
+    )
+)
+_BUMP_THREAD_COMMENTED = _BUMP_THREAD.values(last_comment_at=bindparam("commented_at"))
+
+
 async def bump_thread(
     session: AsyncSession,
     page_id: int,
     *,
     comment_delta: int = 0,
     commented_at: datetime | None = None,
+    submitted: bool = True,
 ) -> None:
-    """Record a change to a page's thread: new version, count, last comment time."""
-    values: dict[str, object] = {
-        "thread_version": Page.thread_version + 1,
-        "comment_count": Page.comment_count + comment_delta,
-    }
-    if commented_at is not None:
-        values["last_comment_at"] = commented_at
-    await session.execute(update(Page).where(Page.id == page_id).values(**values))
+    """Record a change to a page's thread: new version, count, last comment time.
+
+    ``submitted=False``: the caller knows, from this transaction, that the page has no
+    submission, whose "active" time a comment would otherwise move (one statement saved).
+    """
+    # Every write runs this: a prebuilt Core UPDATE skips the ORM's per-call statement
+    # building and its search of the session for rows to synchronise; the one object that
+    # can need the new values, the page itself, is updated below instead.
+    await flush_pending(session)
+    params: dict[str, object] = {"of_page": page_id, "delta": comment_delta}
+    if commented_at is None:
+        await session.execute(_BUMP_THREAD, params)
+    else:
+        params["commented_at"] = commented_at
+        await session.execute(_BUMP_THREAD_COMMENTED, params)
+    page = session.identity_map.get((Page, (page_id,), None))  # the page's identity key
+    if page is not None:
+        _sync_loaded(page, thread_version=1, comment_count=comment_delta)
+        if commented_at is not None:
+            set_loaded(page, last_comment_at=commented_at)
     touched.mark_page(session, page_id)
-    if commented_at is not None:
+    if commented_at is not None and submitted:
         # The front page's "active" order reads its own indexed copy of this time.
         await submission_queries.update_active_at(session, page_id, commented_at)
+
+
+async def flush_pending(session: AsyncSession) -> None:
+    """Flush what is pending, as the ORM does before its own statements (Core ones skip it)."""
+    if session.autoflush and (session.new or session.dirty or session.deleted):
+        await session.flush()
+
+
+def _sync_loaded(obj: object, **deltas: int) -> None:
+    """Add to loaded attributes as the database did, as an ORM UPDATE's "evaluate" would."""
+    loaded = inspect(obj).dict
+    for name, delta in deltas.items():
+        if name in loaded:
+            set_committed_value(obj, name, loaded[name] + delta)
+
+
+def set_loaded(obj: object, **values: object) -> None:
+    """Give loaded attributes the values a Core UPDATE stored, as an ORM UPDATE's "evaluate"
+    would: without marking them changed (they are not to be written again)."""
+    loaded = inspect(obj).dict
+    for name, value in values.items():
+        if name in loaded:
+            set_committed_value(obj, name, value)
 
 
 async def bump_threads(session: AsyncSession, page_ids: Iterable[int]) -> None:

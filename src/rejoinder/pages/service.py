@@ -13,7 +13,7 @@ from rejoinder.errors import InvalidUrl
 from rejoinder.fetching import queries as fetch_queries
 from rejoinder.pages import queries
 from rejoinder.pages.models import Page
-from rejoinder.pages.urlnorm import UrlRejected, clean_url, key_digest, url_key
+from rejoinder.pages.urlnorm import UrlRejected, key_and_url, key_digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +50,7 @@ def _resolve(raw: str, max_length: int) -> PageRef:
             f"Addresses longer than {max_length} characters cannot be discussed.", "too_long"
         )
     try:
-        key = url_key(raw)
-        url = clean_url(raw)
+        key, url = key_and_url(raw)
     except UrlRejected as exc:
         raise InvalidUrl(str(exc), exc.reason) from None
     return PageRef(key=key, url=url, digest=key_digest(key))

@@ -9,10 +9,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    inspect,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from rejoinder.accounts.models import Account
 from rejoinder.moderation.models import HiddenPage
@@ -146,8 +157,22 @@ async def set_hot(session: AsyncSession, submission_id: int, value: float) -> No
     )
 
 
+_submissions = Submission.__table__.c
+# Built once, on the table: comments on submitted pages run it. (A bind parameter may not
+# take a column's name in an UPDATE: "of_page".)
+_UPDATE_ACTIVE_AT = (
+    update(cast(Table, Submission.__table__))
+    .where(_submissions.page_id == bindparam("of_page"))
+    .values(active_at=bindparam("moment"))
+)
+
+
 async def update_active_at(session: AsyncSession, page_id: int, moment: datetime) -> None:
     """A comment on the page: its submission (if any) moves up the ``active`` order."""
-    await session.execute(
-        update(Submission).where(Submission.page_id == page_id).values(active_at=moment)
-    )
+    await session.execute(_UPDATE_ACTIVE_AT, {"of_page": page_id, "moment": moment})
+    # What an ORM UPDATE's "evaluate" did: a loaded submission of the page shows the new time.
+    for obj in session.identity_map.values():
+        if isinstance(obj, Submission):
+            loaded = inspect(obj).dict
+            if loaded.get("page_id") == page_id and "active_at" in loaded:
+                set_committed_value(obj, "active_at", moment)

@@ -6,10 +6,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rejoinder.comments.render import (
+    _PLAIN_LINE,
     ALLOWED_ATTRIBUTES,
     ALLOWED_TAGS,
     LINK_REL,
     URL_SCHEMES,
+    _render_markdown,
     render_html_fragment,
     render_markdown,
 )
@@ -304,3 +306,38 @@ def test_any_html_fragment_is_sanitised(fragment: str) -> None:
     assert audit(rendered.html) == []
     assert render_html_fragment(rendered.html) == rendered
     assert rendered.text.count("<") == rendered.html.count("&lt;")
+
+
+# Plain prose, and the near misses the shortcut must leave to the full pipeline: list
+# markers, indented code, trailing spaces, domains, mentions, entities, emphasis.
+PROSE = st.lists(
+    st.sampled_from(
+        ["Post", "a", "Zz", "42", " ", "  ", ",", ";", "!", "?", "'", "(", ")", "-", ".",
+         ". ", "e.g.", "www.", "example.com", "@ann", "&amp;", "*", "_", "1. ", "    ", "\n",
+         "<b>", "`", "#", "|", "~~", "\u00e9"]
+    ),
+    max_size=20,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(PROSE)
+def test_plain_prose_shortcut_matches_the_pipeline(source: str) -> None:
+    assert render_markdown(source) == _render_markdown(source)
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["Post 12 0f3a9c.", "Hello.  Is this (really) it? Yes; it's fine - mostly!", "x"],
+)
+def test_plain_prose_takes_the_shortcut(source: str) -> None:
+    assert _PLAIN_LINE.fullmatch(source)
+    assert render_markdown(source) == _render_markdown(source)
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["1. one", "- item", "    code", "see example.com", "a.b", "hi @ann", "trailing ", "é"],
+)
+def test_markdown_lookalikes_skip_the_shortcut(source: str) -> None:
+    assert not _PLAIN_LINE.fullmatch(source)
