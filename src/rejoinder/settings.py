@@ -49,8 +49,10 @@ class Settings(BaseSettings):
     access_log: bool = Field(
         True, description="Log every request (off behind a proxy that already logs them)."
     )
+    # 8 MB keeps a worker serving a large site under 150 MB RSS (docs/benchmarks.md, issue 8)
+    # and still holds the busiest threads: ~80 of 200 comments or ~1,600 small ones.
     thread_cache_bytes: int = Field(
-        16 * 1024 * 1024,
+        8 * 1024 * 1024,
         ge=0,
         description="Memory per worker for serialized anonymous thread reads; 0 turns it off.",
     )
