@@ -12,6 +12,7 @@ from rejoinder import __version__, deliveries
 from rejoinder.api import openapi, problems, v1
 from rejoinder.api.comments import ThreadReadFront
 from rejoinder.api.cors import EmbedCors
+from rejoinder.api.counts_front import CountsFront
 from rejoinder.api.stream import StreamFront
 from rejoinder.db.engine import Database
 from rejoinder.fetching.runner import background_fetching
@@ -39,6 +40,8 @@ class Rejoinder(FastAPI):
     streams: StreamFront | None = None
     # So do plain anonymous thread reads the cache missed: the stack costs as much as they do.
     thread_reads: ThreadReadFront | None = None
+    # And plainly valid batch counts (issue 8), CORS headers and body limit included.
+    counts: CountsFront | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.front is not None and await self.front.answer(scope, send):
@@ -47,6 +50,12 @@ class Rejoinder(FastAPI):
             return
         if self.thread_reads is not None and await self.thread_reads.answer(scope, receive, send):
             return
+        if self.counts is not None:
+            # The front may have read the body: the app gets a receive that replays it.
+            replay = await self.counts.answer(scope, receive, send)
+            if replay is None:
+                return
+            receive = replay
         await super().__call__(scope, receive, send)
 
 
@@ -74,6 +83,8 @@ def create_app(settings: Settings | None = None, *, freeze_after_start: bool = F
                     freeze_startup_objects()
                 yield
         finally:
+            if isinstance(app, Rejoinder) and app.counts is not None:
+                app.counts.close()
             await app.state.broker.stop()
             await app.state.db.dispose()
             if isinstance(app.state.limiter, RedisRateLimiter):
@@ -110,6 +121,7 @@ def create_app(settings: Settings | None = None, *, freeze_after_start: bool = F
         app.front = ThreadCacheFront(app.state.read_cache)
     app.streams = StreamFront(app.state.db, app.state.broker, settings)
     app.thread_reads = ThreadReadFront(app.state)
+    app.counts = CountsFront(app.state, max_body_bytes=MAX_BODY_BYTES)
     app.add_middleware(
         BodyLimit,
         max_bytes=MAX_BODY_BYTES,

@@ -28,6 +28,18 @@ ALLOWED_HEADERS = frozenset({"content-type"})
 PREFLIGHT_MAX_AGE = "600"
 
 
+def add_cors_headers(headers: MutableHeaders, allowed_origin: str | None) -> None:
+    """The CORS headers of an answer (not a preflight) on a CORS path: ``Vary: Origin``
+    always, and the request's origin when it is on the allow-list (else None).
+
+    Also used by the batch-count front (api/counts_front.py), which answers ahead of this
+    middleware.
+    """
+    headers.add_vary_header("Origin")
+    if allowed_origin is not None:
+        headers["Access-Control-Allow-Origin"] = allowed_origin
+
+
 class EmbedCors:
     def __init__(self, app: ASGIApp, origins: list[str]) -> None:
         self.app = app
@@ -47,10 +59,7 @@ class EmbedCors:
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
-                response_headers = MutableHeaders(scope=message)
-                response_headers.add_vary_header("Origin")
-                if allowed and origin is not None:
-                    response_headers["Access-Control-Allow-Origin"] = origin
+                add_cors_headers(MutableHeaders(scope=message), origin if allowed else None)
             await send(message)
 
         await self.app(scope, receive, send_with_cors)

@@ -101,27 +101,30 @@ def build_thread(
     nodes: dict[int, dict[str, Any]] = {}
     hidden: dict[int, ThreadRow] = {}
     for row in ordered:
-        if row.deleted_at is None and row.status in _SHOWN:
-            nodes[row.id] = {
-                "id": row.id,
-                "parent_id": row.parent_id,
-                "author": {"name": row.author_name or "Anonymous"},
-                "body_html": row.body_html,
-                "created_at": row.created_at,
-                "edited_at": row.edited_at,
-                "score": row.score,
-                "upvotes": row.upvotes,
-                "downvotes": row.downvotes,
-                "my_vote": my_votes.get(row.id, 0),
-                "status": _STATUS_TEXT[row.status],
-                "nsfw": row.nsfw,
-                "pinned": row.is_pinned,
-                "muted": row.muted,
-                "quote": None if row.quote is None else quote_out(row.quote),
+        # Unpacked once: a named field is a descriptor call, 15 of them per row (issue 8).
+        (id_, parent_id, name, html, status, nsfw, up, down, score, _controversy, created,
+         edited, deleted, pinned, muted, quote) = row  # fmt: skip
+        if deleted is None and status in _SHOWN:
+            nodes[id_] = {
+                "id": id_,
+                "parent_id": parent_id,
+                "author": {"name": name or "Anonymous"},
+                "body_html": html,
+                "created_at": created,
+                "edited_at": edited,
+                "score": score,
+                "upvotes": up,
+                "downvotes": down,
+                "my_vote": my_votes.get(id_, 0),
+                "status": _STATUS_TEXT[status],
+                "nsfw": nsfw,
+                "pinned": pinned,
+                "muted": muted,
+                "quote": None if quote is None else quote_out(quote),
                 "replies": [],
             }
         else:
-            hidden[row.id] = row
+            hidden[id_] = row
     if hidden:
         _add_placeholders(ordered, nodes, hidden)
     roots: list[tuple[ThreadRow, dict[str, Any]]] = []

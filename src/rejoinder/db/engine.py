@@ -14,7 +14,10 @@ lock hands it over first come, first served the moment the previous transaction 
 ``busy_timeout`` still arbitrates between processes (several workers, the CLI).
 
 On PostgreSQL transactions are READ COMMITTED; code that read-modify-writes a row locks it
-(``SELECT ... FOR UPDATE``) or increments in place.
+(``SELECT ... FOR UPDATE``) or increments in place. Each statement of a READ COMMITTED
+transaction takes its own snapshot, so a read made only of SELECTs sees exactly what it
+would see without the transaction: ``Database.statement_session`` runs such reads in
+autocommit mode, without the BEGIN and COMMIT round trips (the thread read, issue 8).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
+from sqlalchemy.util import await_
 
 from rejoinder.db import sqlite_driver
 from rejoinder.readcache import touched
@@ -94,6 +98,21 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
             dbapi_connection.rollback()
 
 
+def _ping_postgresql(dbapi_connection: Any) -> bool:
+    """``pool_pre_ping`` in one round trip: a simple query, outside any transaction.
+
+    SQLAlchemy's asyncpg adapter pings with BEGIN, a prepared ``;`` and ROLLBACK, three round
+    trips on every checkout (for pgbouncer's transaction mode, which a simple query without
+    parameters does not disturb either): a quarter of an uncached thread read's (issue 8).
+    """
+    try:
+        await_(dbapi_connection._connection.execute("SELECT 1"))
+    except Exception as error:
+        # The adapter's translation, so that the pool recognises a dead connection.
+        dbapi_connection._handle_exception(error)
+    return True
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     url = settings.resolved_database_url
     kwargs: dict[str, Any] = {"pool_pre_ping": not settings.is_sqlite}
@@ -114,6 +133,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if settings.is_sqlite:
         _configure_sqlite(engine)
+    elif engine.dialect.driver == "asyncpg":
+        engine.dialect.do_ping = _ping_postgresql  # type: ignore[method-assign]
     return engine
 
 
@@ -154,6 +175,11 @@ class Database:
     on SQLite it first waits for this process's write turn and keeps it until the session
     closes.
 
+    ``statement_session()`` is for reads made only of SELECTs that need no snapshot shared
+    between them beyond what the database gives each statement: on PostgreSQL it runs them
+    in autocommit mode (see the module doc); on SQLite it is ``read_session`` (the deferred
+    BEGIN there gives the statements one snapshot).
+
     ``commit_hooks`` are called, inside the commit, with the ids of the pages whose threads
     the transaction changed (``readcache.touched``): the thread cache forgets them there.
     """
@@ -172,6 +198,13 @@ class Database:
             write_engine, expire_on_commit=False, sync_session_class=session_class
         )
         self._turns = WriteTurns() if settings.is_sqlite else None
+        self.statement_session = self.read_session
+        if not settings.is_sqlite:
+            self.statement_session = async_sessionmaker(
+                self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False,
+                sync_session_class=session_class,
+            )
 
     @asynccontextmanager
     async def write_session(self) -> AsyncIterator[AsyncSession]:

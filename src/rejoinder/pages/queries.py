@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Row, Table, bindparam, inspect, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ARRAY, Row, String, Table, any_, bindparam, inspect, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from rejoinder.pages.models import Page, PageAlias, PageSnapshot
@@ -84,10 +86,16 @@ async def get_page_head_by_digest(session: AsyncSession, digest: str) -> PageHea
     return PageHead._make(row) if row is not None else None
 
 
-_COUNT_BY_DIGESTS = (
-    select(PageAlias.__table__.c.digest, Page.__table__.c.comment_count)
-    .join(Page.__table__, Page.__table__.c.id == PageAlias.__table__.c.page_id)
-    .where(PageAlias.__table__.c.digest.in_(bindparam("digests", expanding=True)))
+_COUNTS = select(PageAlias.__table__.c.digest, Page.__table__.c.comment_count).join(
+    Page.__table__, Page.__table__.c.id == PageAlias.__table__.c.page_id
+)
+_COUNT_BY_DIGESTS = _COUNTS.where(
+    PageAlias.__table__.c.digest.in_(bindparam("digests", expanding=True))
+)
+# On PostgreSQL, one array parameter instead of an expanding IN: SQLAlchemy renders an
+# expanding parameter's 50-200 placeholders (with their casts) at every execution, ~0.2 ms.
+_COUNT_BY_DIGEST_ARRAY = _COUNTS.where(
+    PageAlias.__table__.c.digest == any_(bindparam("digests", type_=ARRAY(String)))
 )
 
 
@@ -97,8 +105,33 @@ async def count_by_digests(session: AsyncSession, digests: Iterable[str]) -> dic
     values = list(digests)
     if not values:
         return {}
-    result = await (await session.connection()).execute(_COUNT_BY_DIGESTS, {"digests": values})
+    return await count_by_digests_on(await session.connection(), values)
+
+
+async def count_by_digests_on(connection: AsyncConnection, digests: list[str]) -> dict[str, int]:
+    """``count_by_digests`` on a Core connection: the batch-count front's, without a session."""
+    stmt = _COUNT_BY_DIGEST_ARRAY if connection.dialect.name == "postgresql" else _COUNT_BY_DIGESTS
+    result = await connection.execute(stmt, {"digests": digests})
     return dict(result.all())
+
+
+# The same statement in SQLite's SQL, for a plain ``sqlite3`` connection (api/counts_front.py).
+_SQLITE_COUNT_BY_DIGESTS = (
+    "SELECT page_aliases.digest, pages.comment_count FROM page_aliases"
+    " JOIN pages ON pages.id = page_aliases.page_id WHERE page_aliases.digest IN ({})"
+)
+
+
+@functools.lru_cache(maxsize=256)
+def _sqlite_count_sql(placeholders: int) -> str:
+    return _SQLITE_COUNT_BY_DIGESTS.format(",".join("?" * placeholders))
+
+
+def count_by_digests_sqlite(connection: sqlite3.Connection, digests: list[str]) -> dict[str, int]:
+    """``count_by_digests`` on a synchronous SQLite connection: one indexed lookup per digest."""
+    if not digests:
+        return {}
+    return dict(connection.execute(_sqlite_count_sql(len(digests)), digests).fetchall())
 
 
 async def count_by_digest_prefix(session: AsyncSession, prefix: str) -> dict[str, int]:

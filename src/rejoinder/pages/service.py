@@ -88,11 +88,28 @@ class PageService:
 
     async def counts(self, urls: list[str]) -> dict[str, int]:
         """Visible comment counts by URL as sent; unusable URLs count 0 rather than fail."""
-        digests: dict[str, str] = {}
-        for raw in urls:
-            try:
-                digests[raw] = self.resolve(raw).digest
-            except InvalidUrl:
-                continue
+        digests = url_digests(urls, self.max_url_length)
         found = await queries.count_by_digests(self.session, set(digests.values()))
-        return {raw: found.get(digests.get(raw, ""), 0) for raw in urls}
+        return counts_by_url(urls, digests, found)
+
+
+# The two halves of ``PageService.counts`` around its query, shared with the batch-count
+# front (api/counts_front.py), which runs the same query without a session.
+
+
+def url_digests(urls: list[str], max_length: int) -> dict[str, str]:
+    """The digest of each usable URL, keyed by the URL as sent; unusable URLs are left out."""
+    digests: dict[str, str] = {}
+    for raw in urls:
+        try:
+            digests[raw] = resolve(raw, max_length).digest
+        except InvalidUrl:
+            continue
+    return digests
+
+
+def counts_by_url(
+    urls: list[str], digests: dict[str, str], found: dict[str, int]
+) -> dict[str, int]:
+    """Counts keyed by the URLs as sent, in their order: 0 for unusable or unknown URLs."""
+    return {raw: found.get(digests.get(raw, ""), 0) for raw in urls}
