@@ -78,10 +78,15 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        if conn.get_execution_options().get("rejoinder_write"):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        begin = (
+            "BEGIN IMMEDIATE" if conn.get_execution_options().get("rejoinder_write") else "BEGIN"
+        )
+        dbapi_connection = conn.connection.dbapi_connection
+        if isinstance(dbapi_connection, sqlite_driver.OneHopConnection):
+            # Sent in the hop of the transaction's first statement (db/sqlite_driver.py).
+            dbapi_connection.defer_begin(begin)
         else:
-            conn.exec_driver_sql("BEGIN")
+            conn.exec_driver_sql(begin)
 
     # The pool rolls back every connection it gets back, even one whose transaction the
     # session just committed; with aiosqlite that no-op is a thread round trip of its own,
@@ -90,6 +95,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def _on_reset(
         dbapi_connection: Any, _record: ConnectionPoolEntry, state: PoolResetState
     ) -> None:
+        if isinstance(dbapi_connection, sqlite_driver.OneHopConnection):
+            # A BEGIN never sent belongs to no one now; the next transaction records its own.
+            dbapi_connection.defer_begin(None)
         if state.transaction_was_reset or not state.asyncio_safe:
             return  # as the pool's own reset: nothing left open, or no way to await here
         # aiosqlite's connection (the adapter's driver_connection) knows without a hop.
@@ -148,12 +156,26 @@ class WriteTurns:
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = asyncio.Lock()
+        self._waiting = 0  # writers in the timed wait, woken ones included until they hold it
 
     @asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
-            self._loop, self._lock = loop, asyncio.Lock()
+            self._loop, self._lock, self._waiting = loop, asyncio.Lock(), 0
+        if not self._lock.locked() and not self._waiting:
+            # Free, and nobody ahead in the queue: acquire() returns at once. wait_for's task
+            # and timer would cost more event-loop CPU than the turn itself.
+            await self._lock.acquire()
+        else:
+            await self._wait_for_turn()
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    async def _wait_for_turn(self) -> None:
+        self._waiting += 1
         try:
             await asyncio.wait_for(self._lock.acquire(), WRITE_WAIT_SECONDS)
         except TimeoutError:
@@ -162,10 +184,8 @@ class WriteTurns:
             raise OperationalError(
                 "BEGIN IMMEDIATE", None, Exception("database is locked (waited for a turn)")
             ) from None
-        try:
-            yield
         finally:
-            self._lock.release()
+            self._waiting -= 1
 
 
 class Database:

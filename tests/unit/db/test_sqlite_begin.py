@@ -1,0 +1,182 @@
+"""A SQLite transaction's BEGIN rides in its first statement's thread hop (db/sqlite_driver.py),
+and a free write turn is taken without a timer (db/engine.py's WriteTurns)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.util import await_
+
+from rejoinder.db import engine as engine_module
+from rejoinder.db.engine import Database, WriteTurns
+from rejoinder.settings import Settings
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(Settings(data_dir=tmp_path, secret_key="t"))
+    async with database.write_session() as session:
+        await session.execute(text("CREATE TABLE t (n INTEGER)"))
+        await session.commit()
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
+async def ran(db: Database) -> list[str]:
+    """What SQLite itself runs (its trace callback), on every connection from now on."""
+    statements: list[str] = []
+
+    def trace(dbapi_connection: Any, _record: Any) -> None:
+        await_(dbapi_connection.driver_connection.set_trace_callback(statements.append))
+
+    await db.engine.dispose()
+    event.listen(db.engine.sync_engine, "connect", trace)
+    async with db.read_session() as session:  # a connection set up (pragmas) beforehand
+        await session.execute(text("SELECT 1"))
+    statements.clear()
+    return statements
+
+
+@pytest.fixture
+def hops(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The name of each function queued for an aiosqlite connection's thread."""
+    queued: list[str] = []
+    execute = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        queued.append(getattr(fn, "__name__", repr(fn)))
+        return await execute(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return queued
+
+
+def outside_write(path: str, statement: str) -> None:
+    with sqlite3.connect(path, isolation_level=None) as other:
+        other.execute(statement)
+    other.close()
+
+
+async def test_a_read_begins_in_its_first_statements_hop(db, ran, hops):
+    async with db.read_session() as session:
+        await session.execute(text("SELECT count(*) FROM t"))
+        await session.execute(text("SELECT n FROM t"))
+        await session.commit()
+    assert ran == ["BEGIN", "SELECT count(*) FROM t", "SELECT n FROM t", "COMMIT"]
+    # BEGIN with the first SELECT, the second SELECT, the commit: no hop for BEGIN alone.
+    assert hops == ["_run", "_run", "commit"]
+
+
+async def test_a_read_sees_one_snapshot_from_its_first_statement(db):
+    async with db.read_session() as session:
+        assert (await session.execute(text("SELECT count(*) FROM t"))).scalar() == 0
+        outside_write(db.sqlite_path, "INSERT INTO t VALUES (1)")
+        assert (await session.execute(text("SELECT count(*) FROM t"))).scalar() == 0
+    async with db.read_session() as session:
+        assert (await session.execute(text("SELECT count(*) FROM t"))).scalar() == 1
+
+
+async def test_a_write_takes_the_lock_in_its_first_statements_hop(db, ran, hops):
+    async with db.write_session() as session:
+        await session.execute(text("INSERT INTO t VALUES (1)"))
+        await session.commit()
+    assert ran == ["BEGIN IMMEDIATE", "INSERT INTO t VALUES (1)", "COMMIT"]
+    assert hops == ["_run", "commit"]
+
+
+async def test_a_transaction_without_statements_sends_nothing(db, ran, hops):
+    async with db.write_session() as session:
+        await session.connection()  # begun: the begin listener has run
+        await session.commit()
+    async with db.read_session() as session:
+        await session.connection()
+        await session.rollback()
+    async with db.read_session() as session:
+        await session.connection()  # closed without commit or rollback
+    assert ran == []
+    assert hops == []
+    async with db.read_session() as session:  # and the next transaction still begins
+        await session.execute(text("SELECT 1"))
+        await session.commit()
+    assert ran == ["BEGIN", "SELECT 1", "COMMIT"]
+
+
+async def test_a_busy_database_fails_the_write_before_its_statement(db, monkeypatch):
+    pragmas = tuple(
+        "PRAGMA busy_timeout=50" if p.startswith("PRAGMA busy_timeout") else p
+        for p in engine_module.SQLITE_PRAGMAS
+    )
+    monkeypatch.setattr(engine_module, "SQLITE_PRAGMAS", pragmas)
+    await db.engine.dispose()
+    holder = sqlite3.connect(db.sqlite_path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # another process's writer
+        with pytest.raises(OperationalError, match="database is locked"):
+            async with db.write_session() as session:
+                await session.execute(text("INSERT INTO t VALUES (1)"))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    async with db.write_session() as session:  # the pool's connections are fine afterwards
+        await session.execute(text("INSERT INTO t VALUES (2)"))
+        await session.commit()
+    async with db.read_session() as session:
+        rows = (await session.execute(text("SELECT n FROM t"))).scalars().all()
+    assert rows == [2]
+
+
+async def test_a_streamed_read_begins_before_its_cursor(db, ran):
+    outside_write(db.sqlite_path, "INSERT INTO t VALUES (1)")
+    async with db.read_session() as session:
+        result = await session.stream(
+            text("SELECT n FROM t").execution_options(yield_per=10),
+        )
+        assert [n async for n in result.scalars()] == [1]
+    assert ran[:2] == ["BEGIN", "SELECT n FROM t"]
+
+
+async def test_a_free_write_turn_is_taken_without_a_timer(monkeypatch):
+    timed: list[object] = []
+    wait_for = asyncio.wait_for
+
+    async def counted(awaitable: Any, seconds: float | None) -> Any:
+        timed.append(awaitable)
+        return await wait_for(awaitable, seconds)
+
+    monkeypatch.setattr(asyncio, "wait_for", counted)
+    turns = WriteTurns()
+    order: list[str] = []
+
+    async def writer(name: str) -> None:
+        async with turns.turn():
+            order.append(name)
+            await asyncio.sleep(0)
+
+    async with turns.turn():
+        assert timed == []  # free: a plain acquire
+        queued = [asyncio.create_task(writer(name)) for name in ("second", "third")]
+        await asyncio.sleep(0)
+    # Released with writers queued: one arriving now, while the lock is momentarily free,
+    # still waits behind them.
+    late = asyncio.create_task(writer("late"))
+    await asyncio.gather(*queued, late)
+    assert order == ["second", "third", "late"]
+    assert len(timed) == 3
