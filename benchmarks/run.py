@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import resource
 import shutil
 import subprocess
@@ -375,15 +374,6 @@ class Suite:
             + ")"
         )
         print(self.notes[-1], flush=True)
-        self.settle_disk(f"after seeding {label}")
-
-    def settle_disk(self, moment: str) -> None:
-        """Write back what seeding (or deleting) left dirty before the next loads: the kernel
-        would otherwise do it on the same 2 cores while they run, adding a tail that is
-        not the server's (runs 5 and 6 in docs/benchmarks.md)."""
-        started = time.monotonic()
-        os.sync()
-        self.notes.append(f"Disk write-back {moment}: {time.monotonic() - started:.1f} s")
 
     def run_sqlite(self, workers: list[int]) -> None:
         data_dir = Path(tempfile.mkdtemp(prefix="sqlite-", dir=self.workdir))
@@ -398,7 +388,6 @@ class Suite:
                     self.rejoinder_uncached("sqlite", count, "", data_dir)
         finally:
             shutil.rmtree(data_dir, ignore_errors=True)
-            self.settle_disk("after removing the SQLite database")
 
     def run_pg(self, workers: list[int]) -> None:
         name = f"rejoinder_bench_{uuid.uuid4().hex[:8]}"
