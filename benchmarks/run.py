@@ -61,6 +61,18 @@ def thread_path(url: str) -> str:
     return "/api/v1/threads?url=" + urllib.parse.quote(url, safe="")
 
 
+def serve_command(
+    db: str, workers: int, database_url: str, data_dir: Path
+) -> tuple[int, dict[str, str], list[str]]:
+    """(port, environment, argv) of `rejoinder serve` for one configuration; PostgreSQL runs
+    get Redis under a prefix of their own."""
+    port = free_port()
+    redis_prefix = f"rejoinder-bench-{uuid.uuid4().hex[:8]}:" if db == "pg" else ""
+    env = rejoinder_env(data_dir, port, database_url, redis_prefix)
+    argv = [str(VENV_BIN / "rejoinder"), "serve", "--port", str(port), "--workers", str(workers)]
+    return port, env, argv
+
+
 class Suite:
     def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
         self.args = args
@@ -175,17 +187,7 @@ class Suite:
         return result
 
     def rejoinder(self, db: str, workers: int, database_url: str, data_dir: Path) -> None:
-        port = free_port()
-        redis_prefix = f"rejoinder-bench-{uuid.uuid4().hex[:8]}:" if db == "pg" else ""
-        env = rejoinder_env(data_dir, port, database_url, redis_prefix)
-        argv = [
-            str(VENV_BIN / "rejoinder"),
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ]
+        port, env, argv = serve_command(db, workers, database_url, data_dir)
         label = "PostgreSQL + Redis" if db == "pg" else "SQLite"
         url = database_url or f"sqlite:///{data_dir / 'rejoinder.db'}"
         log = self.workdir / f"rejoinder-{db}-{workers}.log"
@@ -213,7 +215,7 @@ class Suite:
                     self.profiled = True
                     self.profile(base, port, master, f"{label}, {workers} worker(s)")
         finally:
-            if redis_prefix:
+            if redis_prefix := env.get("REJOINDER_REDIS_PREFIX", ""):
                 client = redis.Redis(host="127.0.0.1", port=6379, db=0)
                 keys = list(client.scan_iter(match=redis_prefix + "*", count=1000))
                 if keys:
@@ -255,18 +257,8 @@ class Suite:
 
     def rejoinder_uncached(self, db: str, workers: int, database_url: str, data_dir: Path) -> None:
         """The same reads with the thread cache off: what a miss (or a signed-in read) costs."""
-        port = free_port()
-        redis_prefix = f"rejoinder-bench-{uuid.uuid4().hex[:8]}:" if db == "pg" else ""
-        env = rejoinder_env(data_dir, port, database_url, redis_prefix)
+        port, env, argv = serve_command(db, workers, database_url, data_dir)
         env["REJOINDER_THREAD_CACHE_BYTES"] = "0"
-        argv = [
-            str(VENV_BIN / "rejoinder"),
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ]
         label = ("PostgreSQL + Redis" if db == "pg" else "SQLite") + ", cache off"
         log = self.workdir / f"rejoinder-{db}-{workers}-uncached.log"
         with process_group(argv, env, port, "/api/v1/counts/by-prefix/0000", log) as server:

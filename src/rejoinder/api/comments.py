@@ -38,7 +38,13 @@ from rejoinder.comments.schemas import (
 )
 from rejoinder.comments.service import CommentService
 from rejoinder.readcache.cache import ReadCache
-from rejoinder.readcache.front import THREAD_PATH, VARY, matches, response_headers
+from rejoinder.readcache.front import (
+    SESSION_COOKIE,
+    THREAD_PATH,
+    VARY,
+    matches,
+    response_headers,
+)
 from rejoinder.settings import Settings
 from rejoinder.votes.queries import get_vote
 from rejoinder.votes.service import VoteService
@@ -167,7 +173,7 @@ class ThreadReadFront:
             return False
         if_none_match = None
         for name, value in scope["headers"]:
-            if name in _NOT_PLAIN or (name == b"cookie" and b"rejoinder_session" in value):
+            if name in _NOT_PLAIN or (name == b"cookie" and SESSION_COOKIE in value):
                 return False
             if name == b"if-none-match" and if_none_match is None:
                 if_none_match = value.decode("latin-1")

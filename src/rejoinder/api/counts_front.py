@@ -31,6 +31,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from rejoinder.api.cors import add_cors_headers
 from rejoinder.db.engine import Database
+from rejoinder.db.sqlite_reader import open_reader
 from rejoinder.pages import queries
 from rejoinder.pages.schemas import CountsOut
 from rejoinder.pages.service import counts_by_url, url_digests
@@ -204,12 +205,8 @@ class SqliteCounts:
     def connection(self) -> sqlite3.Connection:
         """This worker's connection, opened on first use."""
         if self._connection is None:
-            connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            connection.execute("PRAGMA busy_timeout=50")
-            connection.execute("PRAGMA query_only=1")
             # Index pages of the alias and page tables; the OS page cache keeps the rest.
-            connection.execute("PRAGMA cache_size=-1024")
-            self._connection = connection
+            self._connection = open_reader(self.path, cache_kib=1024)
         return self._connection
 
     def count(self, digests: list[str]) -> dict[str, int]:

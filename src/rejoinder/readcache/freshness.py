@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Protocol
 
+from rejoinder.db.sqlite_reader import open_reader
 from rejoinder.readcache.store import Entry, ThreadCache
 from rejoinder.realtime.broker import (
     MemoryBroker,
@@ -63,12 +64,8 @@ class SqliteVersions:
         self._connection: sqlite3.Connection | None = None
 
     def _connect(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        connection.execute("PRAGMA busy_timeout=50")
-        connection.execute("PRAGMA query_only=1")
         # Reads one row per hit; a large page cache per worker would only cost memory.
-        connection.execute("PRAGMA cache_size=-512")
-        return connection
+        return open_reader(self.path, cache_kib=512)
 
     def version(self, page_id: int) -> int | None:
         try:
