@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     max_depth: int = Field(8, ge=1, le=64, description="Deeper replies attach at this depth.")
     max_url_length: int = Field(2048, ge=64, le=8192)
     thread_page_size: int = Field(100, ge=1, le=1000)
+    # A page of a thread holds whole top-level comments; where they carry many replies, this
+    # bounds the page by comments in all so the first screen of a long discussion stays as
+    # light as a short one (issue 8). The first top-level comment always comes whole.
+    thread_page_comments: int = Field(
+        200, ge=1, le=10_000, description="Most comments on one page of a thread, replies included."
+    )
     # Only the import upload paths (/admin/import, /api/v1/imports) take bodies this large;
     # every other request stays under app.MAX_BODY_BYTES. Exports of big sites run to 100 MB.
     import_upload_max_bytes: int = Field(

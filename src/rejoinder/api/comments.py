@@ -100,7 +100,17 @@ async def read_thread(
     viewer: Viewer,
     url: Annotated[str, Query(min_length=1, max_length=URL_MAX_LENGTH)],
     sort: Sort = Sort.TOP,
-    limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT)] = None,
+    limit: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_LIMIT,
+            description="Top-level comments on this page. Without it, a page holds up to "
+            "REJOINDER_THREAD_PAGE_SIZE top-level comments and ends before its comments, "
+            "replies included, pass REJOINDER_THREAD_PAGE_COMMENTS (the first top-level "
+            "comment always comes whole).",
+        ),
+    ] = None,
     cursor: Annotated[str | None, Query(max_length=CURSOR_MAX_LENGTH)] = None,
 ) -> Response:
     """A page's discussion, nested, one page of top-level comments at a time."""

@@ -1,7 +1,9 @@
 """The thread read path: a fixed number of indexed queries, whatever the table sizes.
 
 1. URL -> key -> page, through the alias digest's unique index (1 query);
-2. one page of top-level comments in sort order, ``limit + 1`` rows to know if more follow;
+2. one page of top-level comments in sort order, ``limit + 1`` rows to know if more follow
+   (without a ``limit``, the page then ends before its comments, replies included, pass
+   ``thread_page_comments``: ``fit_budget``);
 3. every descendant of those top-level comments, by ``root_id`` (same index);
 4. for a signed-in reader, their votes on this page (``ix_votes_account_page``).
 
@@ -69,6 +71,36 @@ class Thread:
         }
 
 
+def subtree_size(node: dict[str, Any]) -> int:
+    """A comment and all its replies, placeholders included: what a reader scrolls past."""
+    size, stack = 0, [node]
+    while stack:
+        size += 1
+        stack.extend(stack.pop()["replies"])
+    return size
+
+
+def fit_budget(comments: list[dict[str, Any]], pinned_ids: set[int], budget: int) -> int:
+    """How many of the leading top-level ``comments`` (with their replies) one page shows.
+
+    Top-level comments are kept whole while the page stays within ``budget`` comments. The
+    pinned ones, which lead the first page, are always kept, and so is the first unpinned one,
+    however many replies it has: a page that cut it would leave the reader nowhere to go.
+    """
+    used = 0
+    first_unpinned = True
+    for index, node in enumerate(comments):
+        size = subtree_size(node)
+        if node["id"] in pinned_ids:
+            used += size
+            continue
+        if not first_unpinned and used + size > budget:
+            return index
+        first_unpinned = False
+        used += size
+    return len(comments)
+
+
 class ThreadReader:
     def __init__(self, session: AsyncSession, settings: Settings) -> None:
         self.session = session
@@ -102,6 +134,9 @@ class ThreadReader:
         """The thread of a page already found (the HTML door finds pages by id)."""
         if page is None or page.thread_version == 0:
             return Thread(ref, page, [], None)
+        # A reader who names ``limit`` gets that many top-level comments; the default page
+        # is also bounded by comments in all, replies included.
+        budget = None if limit else self.settings.thread_page_comments
         limit = limit or self.settings.thread_page_size
         viewer_id = viewer.id if viewer else None
         found = await queries.list_roots(self.session, page.id, sort, limit + 1, viewer_id, after)
@@ -119,6 +154,13 @@ class ThreadReader:
             else {}
         )
         comments = build_thread(rows, sort, my_votes, root_order=root_ids)
+        if budget is not None:
+            pinned_ids = {row.id for row in pinned}
+            kept = fit_budget(comments, pinned_ids, budget)
+            if kept < len(comments):
+                # Only ever cut after an unpinned comment (fit_budget keeps the first one).
+                last = next(row for row in roots if row.id == comments[kept - 1]["id"])
+                comments, next_cursor = comments[:kept], encode_cursor(sort, last)
         return Thread(ref, page, comments, next_cursor)
 
     async def read_subtree(
