@@ -13,14 +13,18 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+import asyncpg
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -34,6 +38,7 @@ if SRC := os.environ.get("BENCH_SRC"):
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))
 # Rate limits off: a limit nobody can reach in a 10 s run.
 UNLIMITED = "1000000000/1"
+ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def free_port() -> int:
@@ -265,3 +270,44 @@ def percentiles(latencies: list[float]) -> tuple[float, float]:
         ordered[len(ordered) // 2] * 1000,
         ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
     )
+
+
+async def pg_admin(statement: str) -> None:
+    conn = await asyncpg.connect(ADMIN_DSN)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@contextlib.contextmanager
+def scratch_postgres() -> Iterator[str]:
+    """The URL of a PostgreSQL database of this run's own, dropped afterwards."""
+    name = f"rejoinder_bench_{uuid.uuid4().hex[:8]}"
+    asyncio.run(pg_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextlib.contextmanager
+def seeded_in_process(
+    database: str, workdir: Path, bulk_pages: int, bulk_comments: int, *, keep: bool = False
+) -> Iterator[None]:
+    """A migrated, seeded database, with this process's settings (its environment) pointing
+    at it, for the benchmarks that run the app in-process. ``keep``: SQLite data in
+    ``workdir`` is left there, and reused if it was seeded before."""
+    import seed  # the seeder imports nothing from here; kept local for the servers' imports
+
+    with contextlib.ExitStack() as cleanup:
+        url = cleanup.enter_context(scratch_postgres()) if database == "pg" else ""
+        if not keep:
+            cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
+        env = rejoinder_env(workdir, 8000, url)
+        if not (keep and (workdir / "rejoinder.db").exists()):
+            subprocess.run([str(VENV_BIN / "rejoinder"), "migrate"], env=env, check=True)
+            database_url = url or f"sqlite:///{workdir / 'rejoinder.db'}"
+            asyncio.run(seed.seed(database_url, bulk_pages, bulk_comments))
+        os.environ.update(env)
+        yield

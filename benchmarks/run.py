@@ -43,6 +43,7 @@ from common import (
     rejoinder_env,
     rss_mb,
     save,
+    scratch_postgres,
     wrk,
 )
 
@@ -53,7 +54,6 @@ CONFIGS = {
     "pg-4": ("pg", 4),
 }
 SCENARIOS = ("reads", "writes", "sse")
-ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 AUTH = {"Authorization": f"Bearer {seed.TOKEN}", "Content-Type": "application/json"}
 
 
@@ -382,26 +382,13 @@ class Suite:
             shutil.rmtree(data_dir, ignore_errors=True)
 
     def run_pg(self, workers: list[int]) -> None:
-        name = f"rejoinder_bench_{uuid.uuid4().hex[:8]}"
-        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-        try:
-            url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+        with scratch_postgres() as url:
             data_dir = Path(tempfile.mkdtemp(prefix="pg-", dir=self.workdir))
             self.migrate_and_seed("PostgreSQL", url, data_dir)
             for count in workers:
                 self.rejoinder("pg", count, url, data_dir)
                 if "reads" in self.args.scenarios and self.args.uncached:
                     self.rejoinder_uncached("pg", count, url, data_dir)
-        finally:
-            asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def admin(statement: str) -> None:
-    conn = await asyncpg.connect(ADMIN_DSN)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
 
 
 async def check_rejoinder_writes(database_url: str, acknowledged: dict[int, str]) -> int:

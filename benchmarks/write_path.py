@@ -9,6 +9,10 @@ limits, holds, classifier and fetcher off), on a freshly migrated and seeded dat
     .venv/bin/python benchmarks/write_path.py                        # SQLite, 2,000 posts
     .venv/bin/python benchmarks/write_path.py --database pg --posts 500
     .venv/bin/python benchmarks/write_path.py --cprofile 25          # plus the top 25 functions
+    .venv/bin/python benchmarks/write_path.py --client raw           # without httpx's own CPU
+
+``--client raw`` calls the ASGI app directly with prebuilt messages, as a server would after
+parsing: the CPU per post is then the app's (and aiosqlite's thread's), not httpx's too.
 """
 
 from __future__ import annotations
@@ -18,27 +22,25 @@ import asyncio
 import cProfile
 import os
 import pstats
-import shutil
-import subprocess
 import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
-import asyncpg
 import httpx
+import orjson
 import seed
-from common import VENV_BIN, rejoinder_env
+from common import seeded_in_process
 from sqlalchemy import event
 
 from rejoinder.app import create_app
 from rejoinder.settings import Settings
 
-ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 AUTH = {"Authorization": f"Bearer {seed.TOKEN}"}
 
 
-async def post_all(client: httpx.AsyncClient, posts: int, tasks: int) -> dict[int, str]:
+async def post_all_httpx(client: httpx.AsyncClient, posts: int, tasks: int) -> dict[int, str]:
     """Every acknowledgement checked: 201 and its own body; returns id -> token."""
     acked: dict[int, str] = {}
     queue = iter(range(posts))
@@ -57,6 +59,52 @@ async def post_all(client: httpx.AsyncClient, posts: int, tasks: int) -> dict[in
     return acked
 
 
+async def post_all_raw(app: Any, posts: int, tasks: int) -> dict[int, str]:
+    """``post_all`` without an HTTP client: ASGI messages straight to the app."""
+    acked: dict[int, str] = {}
+    queue = iter(range(posts))
+    headers = [
+        (b"host", b"bench"),
+        (b"authorization", AUTH["Authorization"].encode()),
+        (b"content-type", b"application/json"),
+    ]
+
+    async def post(n: int) -> None:
+        token = uuid.uuid4().hex
+        body = orjson.dumps(
+            {"url": seed.write_url(n % seed.WRITE_PAGES), "body": f"Post {n} {token}."}
+        )
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+            "method": "POST", "scheme": "http", "path": "/api/v1/comments",
+            "raw_path": b"/api/v1/comments", "root_path": "", "query_string": b"",
+            "headers": [*headers, (b"content-length", str(len(body)).encode())],
+            "client": ("203.0.113.10", 50000), "server": ("bench", 80),
+        }  # fmt: skip
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return messages.pop() if messages else {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await app(scope, receive, send)
+        assert sent[0]["status"] == 201, sent
+        answer = orjson.loads(sent[1]["body"])
+        assert token in answer["body_html"], "an ack without its own body"
+        acked[answer["id"]] = token
+
+    async def poster() -> None:
+        for n in queue:
+            await post(n)
+
+    await asyncio.gather(*(poster() for _ in range(tasks)))
+    assert len(acked) == posts, "duplicate ids in acknowledgements"
+    return acked
+
+
 async def measure(settings: Settings, args: argparse.Namespace) -> None:
     app = create_app(settings)
     statements = 0
@@ -69,6 +117,12 @@ async def measure(settings: Settings, args: argparse.Namespace) -> None:
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=("203.0.113.10", 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+
+            async def post_all(client: httpx.AsyncClient, posts: int, tasks: int) -> dict[int, str]:
+                if args.client == "raw":
+                    return await post_all_raw(app, posts, tasks)
+                return await post_all_httpx(client, posts, tasks)
+
             await post_all(client, 50, args.tasks)  # warm pools, caches, compiled statements
             event.listen(app.state.db.engine.sync_engine, "before_cursor_execute", count)
             profiler = cProfile.Profile() if args.cprofile else None
@@ -95,7 +149,8 @@ async def measure(settings: Settings, args: argparse.Namespace) -> None:
                     await listener.settle()
     per_post = 1000 / len(acked)
     print(
-        f"{args.database}: {len(acked)} posts by {args.tasks} tasks in {wall:.2f} s "
+        f"{args.database} ({args.client}): {len(acked)} posts by {args.tasks} tasks "
+        f"in {wall:.2f} s "
         f"({len(acked) / wall:.0f}/s in-process); CPU {cpu * per_post:.2f} ms per post, all "
         f"threads ({main * per_post:.2f} ms on the event loop's thread); "
         f"{before / len(acked):.1f} SQL statements per post under load, {single} for a lone "
@@ -111,31 +166,12 @@ def main() -> None:
     parser.add_argument("--database", choices=["sqlite", "pg"], default="sqlite")
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--tasks", type=int, default=16)
+    parser.add_argument("--client", choices=["httpx", "raw"], default="httpx")
     parser.add_argument("--cprofile", type=int, default=0, help="print the N hottest functions")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="rejoinder-write-path-"))
-    name = f"rejoinder_bench_{uuid.uuid4().hex[:8]}"
-    url = f"postgresql://postgres@127.0.0.1:5432/{name}" if args.database == "pg" else ""
-    try:
-        if url:
-            asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-        env = rejoinder_env(workdir, 8000, url)
-        subprocess.run([str(VENV_BIN / "rejoinder"), "migrate"], env=env, check=True)
-        asyncio.run(seed.seed(url or f"sqlite:///{workdir / 'rejoinder.db'}", 0, 0))
-        os.environ.update(env)
+    with seeded_in_process(args.database, workdir, 0, 0):
         asyncio.run(measure(Settings(), args))
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-        if url:
-            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def _admin(statement: str) -> None:
-    conn = await asyncpg.connect(ADMIN_DSN)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from rejoinder.api import openapi, problems, v1
 from rejoinder.api.comments import ThreadReadFront
 from rejoinder.api.cors import EmbedCors
 from rejoinder.api.counts_front import CountsFront
+from rejoinder.api.post_front import PostFront
 from rejoinder.api.stream import StreamFront
 from rejoinder.db.engine import Database
 from rejoinder.fetching.runner import background_fetching
@@ -42,6 +43,8 @@ class Rejoinder(FastAPI):
     thread_reads: ThreadReadFront | None = None
     # And plainly valid batch counts (issue 8), CORS headers and body limit included.
     counts: CountsFront | None = None
+    # And plain comment posts, with the route's own code and error handlers (issue 8).
+    posts: PostFront | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.front is not None and await self.front.answer(scope, send):
@@ -53,6 +56,11 @@ class Rejoinder(FastAPI):
         if self.counts is not None:
             # The front may have read the body: the app gets a receive that replays it.
             replay = await self.counts.answer(scope, receive, send)
+            if replay is None:
+                return
+            receive = replay
+        if self.posts is not None:
+            replay = await self.posts.answer(scope, receive, send)
             if replay is None:
                 return
             receive = replay
@@ -122,6 +130,7 @@ def create_app(settings: Settings | None = None, *, freeze_after_start: bool = F
     app.streams = StreamFront(app.state.db, app.state.broker, settings)
     app.thread_reads = ThreadReadFront(app.state)
     app.counts = CountsFront(app.state, max_body_bytes=MAX_BODY_BYTES)
+    app.posts = PostFront(app, max_body_bytes=MAX_BODY_BYTES)
     app.add_middleware(
         BodyLimit,
         max_bytes=MAX_BODY_BYTES,

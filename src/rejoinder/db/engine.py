@@ -23,8 +23,9 @@ autocommit mode, without the BEGIN and COMMIT round trips (the thread read, issu
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -78,13 +79,13 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        begin = (
-            "BEGIN IMMEDIATE" if conn.get_execution_options().get("rejoinder_write") else "BEGIN"
-        )
+        options = conn.get_execution_options()
+        begin = "BEGIN IMMEDIATE" if options.get("rejoinder_write") else "BEGIN"
         dbapi_connection = conn.connection.dbapi_connection
         if isinstance(dbapi_connection, sqlite_driver.OneHopConnection):
-            # Sent in the hop of the transaction's first statement (db/sqlite_driver.py).
-            dbapi_connection.defer_begin(begin)
+            # Sent in the hop of the transaction's first statement (db/sqlite_driver.py),
+            # or with it on the event loop for a short write (``write_session(inline=True)``).
+            dbapi_connection.defer_begin(begin, inline=bool(options.get("rejoinder_inline")))
         else:
             conn.exec_driver_sql(begin)
 
@@ -106,6 +107,26 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
             dbapi_connection.rollback()
 
 
+# Set while a caller that has a fallback of its own checks out (see `unpinged_checkouts`).
+_UNPINGED: ContextVar[bool] = ContextVar("rejoinder_unpinged", default=False)
+
+
+@contextmanager
+def unpinged_checkouts() -> Iterator[None]:
+    """PostgreSQL connections checked out inside this block skip the ping.
+
+    For a caller that answers nothing itself when its statement fails (the batch-count front
+    hands the request to the app): a dead connection then fails that statement, which
+    SQLAlchemy recognises as a disconnect and invalidates, and the fallback's own checkout
+    pings as usual. Half the round trips of a one-statement read.
+    """
+    token = _UNPINGED.set(True)
+    try:
+        yield
+    finally:
+        _UNPINGED.reset(token)
+
+
 def _ping_postgresql(dbapi_connection: Any) -> bool:
     """``pool_pre_ping`` in one round trip: a simple query, outside any transaction.
 
@@ -113,6 +134,8 @@ def _ping_postgresql(dbapi_connection: Any) -> bool:
     trips on every checkout (for pgbouncer's transaction mode, which a simple query without
     parameters does not disturb either): a quarter of an uncached thread read's (issue 8).
     """
+    if _UNPINGED.get():
+        return True
     try:
         await_(dbapi_connection._connection.execute("SELECT 1"))
     except Exception as error:
@@ -217,6 +240,11 @@ class Database:
         self._write_factory = async_sessionmaker(
             write_engine, expire_on_commit=False, sync_session_class=session_class
         )
+        self._inline_write_factory = async_sessionmaker(
+            write_engine.execution_options(rejoinder_inline=True),
+            expire_on_commit=False,
+            sync_session_class=session_class,
+        )
         self._turns = WriteTurns() if settings.is_sqlite else None
         self.statement_session = self.read_session
         if not settings.is_sqlite:
@@ -227,12 +255,16 @@ class Database:
             )
 
     @asynccontextmanager
-    async def write_session(self) -> AsyncIterator[AsyncSession]:
+    async def write_session(self, *, inline: bool = False) -> AsyncIterator[AsyncSession]:
+        """``inline``: a short transaction of a few indexed statements (a comment post),
+        run on the event loop's thread on SQLite (db/sqlite_driver.py); no effect on
+        PostgreSQL. Never for a transaction whose statements may take long (imports)."""
+        factory = self._inline_write_factory if inline else self._write_factory
         if self._turns is None:
-            async with self._write_factory() as session:
+            async with factory() as session:
                 yield session
             return
-        async with self._turns.turn(), self._write_factory() as session:
+        async with self._turns.turn(), factory() as session:
             yield session
 
     @property

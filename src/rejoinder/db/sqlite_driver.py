@@ -17,10 +17,24 @@ statement, so a reader still gets one snapshot from its first SELECT on, and a w
 or rollback with no statement since the BEGIN has nothing to end and makes no hop. Everything
 else stays SQLAlchemy's own adapter. ``dbapi()`` is passed to
 ``create_async_engine(module=...)`` for ``sqlite+aiosqlite`` URLs (db/engine.py).
+
+A short write transaction can skip the hops altogether (``defer_begin(..., inline=True)``,
+the comment post, issue 8): its statements run on the event loop's thread, each tens of
+microseconds of indexed work (the comment INSERT, with its search-index triggers, the most),
+where each hop cost ~80 us of CPU besides its latency, all of it while the process's write
+turn was held. Its ``BEGIN IMMEDIATE`` is tried there without
+waiting (``busy_timeout`` 0); while another process holds the lock it is tried again every
+half millisecond for up to 50 ms, then it goes to the thread, which waits as before, so the
+loop never sleeps in SQLite's busy handler. The statements after it, ROLLBACK and COMMIT
+run there too: a commit appends its pages to the WAL without syncing (``synchronous=NORMAL``).
+The commit that takes the WAL past 1,000 pages also checkpoints it into the database file
+(SQLite's automatic checkpoint), with an fsync, on the loop: a pause for that worker now and
+then, where a hop cost CPU, and held the write lock longer, on every commit.
 """
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import sqlite3
 from collections.abc import Sequence
@@ -35,6 +49,10 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 from sqlalchemy.util import EMPTY_DICT
 
 _Outcome = tuple[Any, int, int | None, list[Any]]
+# An inline BEGIN that finds the database locked by another process asks again after
+# a short sleep on the event loop, for this long; then it waits in the thread as any BEGIN.
+INLINE_BUSY_SECONDS = 0.05
+INLINE_BUSY_POLL = 0.0005
 
 
 def _run(
@@ -101,12 +119,37 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         self._description, self._rowcount, self._lastrowid, rows = outcome
         self._rows = collections.deque(rows)
 
+    async def _run_inline(self, operation: str, parameters: Any, many: bool) -> bool:
+        """Run the statement on this thread if its transaction allows; False if it must hop."""
+        adapt_connection: OneHopConnection = self._adapt_connection  # type: ignore[assignment]
+        # The mutex is free unless a hop is under way on this connection (none should be).
+        if not adapt_connection._inline or adapt_connection._execute_mutex.locked():
+            return False
+        driver: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        connection = driver._conn
+        if adapt_connection._pending_begin is not None:
+            waited = 0.0
+            while not adapt_connection._begin_at_once(connection):
+                if waited >= INLINE_BUSY_SECONDS:
+                    return False  # the BEGIN goes in the hop, and waits there
+                # Another process writes, for about a millisecond per post: asking again
+                # soon hands the lock over sooner than SQLite's busy handler, which sleeps
+                # 1, 2, 5, 10 ... ms (on the thread) between tries.
+                await asyncio.sleep(INLINE_BUSY_POLL)
+                waited += INLINE_BUSY_POLL
+        outcome = _run(connection, None, operation, parameters, many)
+        self._description, self._rowcount, self._lastrowid, rows = outcome
+        self._rows = collections.deque(rows)
+        return True
+
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
-        await self._hop(operation, parameters, False)
+        if not await self._run_inline(operation, parameters, False):
+            await self._hop(operation, parameters, False)
         return self
 
     async def _executemany_async(self, operation: Any, seq_of_parameters: Sequence[Any]) -> Any:
-        await self._hop(operation, seq_of_parameters, True)
+        if not await self._run_inline(operation, seq_of_parameters, True):
+            await self._hop(operation, seq_of_parameters, True)
         return self
 
     async def _async_soft_close(self) -> None:
@@ -118,17 +161,39 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("_pending_begin",)
+    __slots__ = ("_busy_timeout", "_inline", "_pending_begin")
     _cursor_cls = OneHopCursor
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self._pending_begin: str | None = None
+        self._inline = False
+        self._busy_timeout: int | None = None  # the connection's, read at the first need
 
-    def defer_begin(self, statement: str | None) -> None:
+    def defer_begin(self, statement: str | None, *, inline: bool = False) -> None:
         """Run ``statement`` (BEGIN ...) in the next statement's hop (see the module doc);
-        None forgets a BEGIN not sent yet."""
+        None forgets a BEGIN not sent yet. ``inline``: the transaction's statements run on
+        the caller's thread, without hops (for short write transactions only)."""
         self._pending_begin = statement
+        self._inline = inline and statement is not None
+
+    def _begin_at_once(self, connection: sqlite3.Connection) -> bool:
+        """The pending BEGIN, run here if the database lock is free; False if it is not."""
+        if self._busy_timeout is None:
+            self._busy_timeout = int(connection.execute("PRAGMA busy_timeout").fetchone()[0])
+        connection.execute("PRAGMA busy_timeout=0")
+        try:
+            connection.execute(self._pending_begin or "")
+        except sqlite3.OperationalError as error:
+            # The primary code: SQLITE_BUSY_RECOVERY and the like are busy too.
+            if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                self._pending_begin = None  # as a failed BEGIN in a hop: not retried
+                raise
+            return False
+        finally:
+            connection.execute(f"PRAGMA busy_timeout={self._busy_timeout}")
+        self._pending_begin = None
+        return True
 
     def _skip_unbegun(self) -> bool:
         # True when the transaction's BEGIN never ran: there is nothing to commit or roll
@@ -141,6 +206,8 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         return driver._connection is None or not driver.in_transaction
 
     def cursor(self, server_side: bool = False) -> Any:
+        if server_side:
+            self._inline = False  # its fetches hop anyway
         if server_side and self._pending_begin is not None:
             # SQLAlchemy's server-side cursor (yield_per, stream) makes its own hops:
             # the BEGIN goes first, in a hop of its own.
@@ -149,16 +216,39 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         return super().cursor(server_side)
 
     def commit(self) -> None:
-        if not self._skip_unbegun():
+        if self._skip_unbegun():
+            return
+        if not self._end_inline("commit"):
             super().commit()
 
     def rollback(self) -> None:
-        if not self._skip_unbegun():
+        if self._skip_unbegun():
+            return
+        if not self._end_inline("rollback"):
             super().rollback()
+
+    def _end_inline(self, how: str) -> bool:
+        """Commit or roll back an inline transaction here; False if it must hop."""
+        if not self._inline or self._execute_mutex.locked():
+            return False
+        driver: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        if driver._connection is None:
+            return False  # closed: SQLAlchemy's adapter says so as usual
+        # The transaction ends here, whatever happens: the connection's next user hops
+        # unless its own BEGIN says otherwise.
+        self._inline = False
+        try:
+            getattr(driver._connection, how)()
+        except Exception as error:
+            self._handle_exception(error)
+        return True
 
 
 class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> OneHopConnection:
+        # Inline statements use the connection from the event loop's thread, one caller at
+        # a time as ever (hops are awaited; inline runs only when no hop is under way).
+        kw["check_same_thread"] = False
         adapted = super().connect(*arg, **kw)
         return OneHopConnection(self, adapted._connection)
 

@@ -67,7 +67,11 @@ class PageAlias(Base):
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
 
-    __table_args__ = (Index("ix_page_aliases_page_id", "page_id"),)
+    __table_args__ = (
+        Index("ix_page_aliases_page_id", "page_id"),
+        # Batch counts read digest -> page_id from the index alone (migration 0009).
+        Index("ix_page_aliases_digest_page_id", "digest", "page_id"),
+    )
 
 
 class PageSnapshot(Base):

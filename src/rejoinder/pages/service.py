@@ -13,7 +13,7 @@ from rejoinder.errors import InvalidUrl
 from rejoinder.fetching import queries as fetch_queries
 from rejoinder.pages import queries
 from rejoinder.pages.models import Page
-from rejoinder.pages.urlnorm import UrlRejected, key_and_url, key_digest
+from rejoinder.pages.urlnorm import UrlRejected, key_and_url, key_digest, plain_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,12 +100,32 @@ class PageService:
 def url_digests(urls: list[str], max_length: int) -> dict[str, str]:
     """The digest of each usable URL, keyed by the URL as sent; unusable URLs are left out."""
     digests: dict[str, str] = {}
+    # A plain key has nothing to strip (raw.strip() is raw), so only its length can make
+    # `resolve` refuse it. Longer URLs than are remembered are rare: `resolve` takes them.
+    plain_length = min(max_length, _REMEMBERED_URL_LENGTH)
     for raw in urls:
+        if raw in digests:
+            continue
+        digest = _plain_digest(raw) if len(raw) <= plain_length else None
+        if digest is not None:
+            digests[raw] = digest
+            continue
         try:
             digests[raw] = resolve(raw, max_length).digest
         except InvalidUrl:
             continue
     return digests
+
+
+# The embed script of every reader of a page asks for the counts of the same links: their
+# digests are remembered (~0.2 µs a hit, ~2.5 µs to compute). 2,048 entries of a URL (up to
+# 1,024 characters), its 64-character digest and the cache's own bytes (tracemalloc): 0.55 MB
+# for 40-character URLs, 2.5 MB at worst. Random URLs (the benchmark's) miss it: ~0.4 µs.
+@functools.lru_cache(maxsize=2048)
+def _plain_digest(raw: str) -> str | None:
+    """The digest of a URL with a plain key (`urlnorm.plain_key`), else None."""
+    key = plain_key(raw)
+    return None if key is None else key_digest(key)
 
 
 def counts_by_url(

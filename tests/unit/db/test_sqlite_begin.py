@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.util import await_
 
 from rejoinder.db import engine as engine_module
+from rejoinder.db import sqlite_driver
 from rejoinder.db.engine import Database, WriteTurns
 from rejoinder.settings import Settings
 
@@ -180,3 +181,111 @@ async def test_a_free_write_turn_is_taken_without_a_timer(monkeypatch):
     await asyncio.gather(*queued, late)
     assert order == ["second", "third", "late"]
     assert len(timed) == 3
+
+
+class TestInlineWrites:
+    """``write_session(inline=True)``: BEGIN, statements and COMMIT on the event loop."""
+
+    async def test_statements_run_without_hops(self, db, ran, hops):
+        async with db.write_session(inline=True) as session:
+            await session.execute(text("INSERT INTO t VALUES (1)"))
+            assert (await session.execute(text("SELECT count(*) FROM t"))).scalar() == 1
+            await session.commit()
+        assert ran == [
+            "PRAGMA busy_timeout",
+            "PRAGMA busy_timeout=0",
+            "BEGIN IMMEDIATE",
+            f"PRAGMA busy_timeout={engine_module.WRITE_WAIT_SECONDS * 1000}",
+            "INSERT INTO t VALUES (1)",
+            "SELECT count(*) FROM t",
+            "COMMIT",
+        ]
+        assert hops == []
+
+    async def test_the_next_transaction_on_the_connection_hops_again(self, db, hops):
+        async with db.write_session(inline=True) as session:
+            await session.execute(text("INSERT INTO t VALUES (1)"))
+            await session.commit()
+        assert hops == []
+        async with db.write_session() as session:
+            await session.execute(text("INSERT INTO t VALUES (2)"))
+            await session.commit()
+        assert hops == ["_run", "commit"]
+        async with db.read_session() as session:
+            assert (await session.execute(text("SELECT count(*) FROM t"))).scalar() == 2
+
+    async def test_a_failed_statement_rolls_back(self, db):
+        async def insert_twice() -> None:
+            async with db.write_session(inline=True) as session:
+                await session.execute(text("INSERT INTO t VALUES (1)"))
+                await session.execute(text("INSERT INTO nowhere VALUES (1)"))
+
+        with pytest.raises(OperationalError, match="no such table"):
+            await insert_twice()
+        async with db.read_session() as session:
+            assert (await session.execute(text("SELECT count(*) FROM t"))).scalar() == 0
+
+    async def test_a_lock_released_soon_is_taken_on_the_loop(self, db, hops):
+        holder = sqlite3.connect(db.sqlite_path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another process's writer
+
+        async def release_soon() -> None:
+            # Within the polling (each poll sleeps, so this timer comes first).
+            await asyncio.sleep(sqlite_driver.INLINE_BUSY_SECONDS / 10)
+            holder.execute("ROLLBACK")
+
+        release = asyncio.create_task(release_soon())
+        try:
+            async with db.write_session(inline=True) as session:
+                await session.execute(text("INSERT INTO t VALUES (1)"))
+                await session.commit()
+        finally:
+            await release
+            holder.close()
+        assert hops == []
+
+    async def test_a_lock_held_longer_is_waited_for_in_the_thread(self, db, hops, monkeypatch):
+        monkeypatch.setattr(sqlite_driver, "INLINE_BUSY_SECONDS", 0)  # no polling
+        holder = sqlite3.connect(db.sqlite_path, isolation_level=None, check_same_thread=False)
+        holder.execute("BEGIN IMMEDIATE")  # another process's writer
+
+        async def release_soon() -> None:
+            await asyncio.sleep(0.05)  # the loop keeps running while the thread waits
+            holder.execute("ROLLBACK")
+
+        release = asyncio.create_task(release_soon())
+        try:
+            async with db.write_session(inline=True) as session:
+                await session.execute(text("INSERT INTO t VALUES (1)"))
+                await session.execute(text("INSERT INTO t VALUES (2)"))
+                await session.commit()
+        finally:
+            await release
+            holder.close()
+        # The BEGIN waited in a hop, with the first statement; the rest ran inline.
+        assert hops == ["_run"]
+        async with db.read_session() as session:
+            assert (await session.execute(text("SELECT count(*) FROM t"))).scalar() == 2
+
+    async def test_a_busy_database_fails_before_anything_is_written(self, db, monkeypatch):
+        pragmas = tuple(
+            "PRAGMA busy_timeout=50" if p.startswith("PRAGMA busy_timeout") else p
+            for p in engine_module.SQLITE_PRAGMAS
+        )
+        monkeypatch.setattr(engine_module, "SQLITE_PRAGMAS", pragmas)
+        await db.engine.dispose()
+        holder = sqlite3.connect(db.sqlite_path, isolation_level=None)
+        try:
+            holder.execute("BEGIN IMMEDIATE")
+            with pytest.raises(OperationalError, match="database is locked"):
+                async with db.write_session(inline=True) as session:
+                    await session.execute(text("INSERT INTO t VALUES (1)"))
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        async with db.write_session(inline=True) as session:  # and the next one works
+            await session.execute(text("INSERT INTO t VALUES (2)"))
+            await session.commit()
+        async with db.read_session() as session:
+            rows = (await session.execute(text("SELECT n FROM t"))).scalars().all()
+        assert rows == [2]

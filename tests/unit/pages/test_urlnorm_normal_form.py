@@ -4,8 +4,10 @@
 `_parse_any` returns: compared field by field over the shared vectors and over generated
 URLs built to sit on the edge of the normal form (alias hosts, AMP wrappers, punycode,
 numeric hosts, dot segments, index files, escapes, odd characters, over-long labels).
+`plain_key` (batch counts' shortcut to the key) is held to the full parse's key the same way.
 """
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from rejoinder.errors import InvalidUrl
 from rejoinder.pages import urlnorm
+from rejoinder.pages.service import resolve, url_digests
 from rejoinder.pages.urlnorm import UrlRejected, clean_url, key_and_url, url_key
 
 VECTORS_PATH = Path(__file__).parents[2] / "vectors" / "url_keys.json"
@@ -229,6 +233,87 @@ normal_urls = st.builds(
 @example("https://a.b/c/..")
 def test_fast_path_is_the_full_parse(raw: str) -> None:
     assert_same_as_full_parse(raw)
+
+
+# --- Plain keys ---------------------------------------------------------------------------
+
+
+def assert_plain_key_is_the_key(raw: str) -> bool:
+    """Check `plain_key` against the full parse; return whether it took the URL."""
+    key = urlnorm.plain_key(raw)
+    if key is not None:
+        address = full_parse(raw)
+        assert not isinstance(address, str), f"plain key for a refused URL: {address}"
+        assert key == urlnorm._key(address)
+        assert outcome(key_and_url, raw) == ("ok", (key, urlnorm._link(address)))
+    return key is not None
+
+
+PLAIN = [
+    "https://bulk.example/articles/12345",
+    "http://example.com",
+    "https://example.com/",
+    "https://www.example.com/news/story",
+    "https://www.m.example.com/a//b",
+    "https://news.example.co.uk/2024/05/a-story.html",
+    "https://example.com/News/Index.HTML.bak",
+    "https://example.com/~user/it's(1)!$&*+,=:@",
+    "https://google/amp/s/example.com/a",  # one label: not Google's viewer
+    "https://youtube.example/embed/dQw4w9WgXcQ",
+]
+
+NOT_PLAIN = [
+    "https://example.com/a/",  # a trailing slash to drop
+    "https://example.com//",
+    "https://example.com/News/Index.HTML",
+    "https://www.example.com/story/amp",
+    "https://www.example.com/story/AMP",
+    "https://m.example.com/x.amp.html",
+    "https://example.com/.amp.html",
+    "https://youtu.be/dQw4w9WgXcQ",
+    "https://www.youtube.com/shorts/dQw4w9WgXcQ",
+    "https://youtube.com/about",
+    "https://www.google.com/amp/",
+    "https://google.co.uk/search",
+    "https://example-com.cdn.ampproject.org/x",
+]
+
+
+@pytest.mark.parametrize("raw", PLAIN)
+def test_plain_urls_have_a_plain_key(raw: str) -> None:
+    assert assert_plain_key_is_the_key(raw)
+
+
+@pytest.mark.parametrize("raw", NOT_PLAIN + NOT_TAKEN)
+def test_other_urls_have_no_plain_key(raw: str) -> None:
+    assert not assert_plain_key_is_the_key(raw)
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=[v["note"] for v in VECTORS])
+def test_vector_plain_key(vector: dict[str, Any]) -> None:
+    assert_plain_key_is_the_key(vector["input"])
+    if "key" in vector:
+        assert_plain_key_is_the_key("https://" + vector["key"])
+
+
+@CHECKS
+@given(normal_urls | urls)
+@example("https://www.google.com/amp/s/example.com/a")
+@example("https://www.m.example.com/index.php")
+def test_plain_key_is_the_full_parse(raw: str) -> None:
+    assert_plain_key_is_the_key(raw)
+
+
+@CHECKS
+@given(st.lists(normal_urls | urls, max_size=6), st.sampled_from([24, 40, 2048]))
+@example(["https://example.com/" + "a" * 30, "https://example.com/a", " https://example.com/a"], 24)
+def test_batch_digests_are_those_of_resolve(raws: list[str], max_length: int) -> None:
+    # Batch counts take plain keys first; what they count must not change.
+    expected: dict[str, str] = {}
+    for raw in raws:
+        with contextlib.suppress(InvalidUrl):
+            expected.setdefault(raw, resolve(raw, max_length).digest)
+    assert list(url_digests(raws, max_length).items()) == list(expected.items())
 
 
 @CHECKS
