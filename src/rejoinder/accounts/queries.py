@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from rejoinder.accounts.models import Account, ApiToken, TokenKind
+from rejoinder.db.driver_statements import DriverStatement, runs_on_driver
+from rejoinder.pages.queries import flush_pending
 
 
 async def get_account(session: AsyncSession, account_id: int) -> Account | None:
@@ -32,8 +36,40 @@ _ACCOUNT_BY_TOKEN = (
 )
 
 
+# The same lookup as a row of the account's columns, on the driver (db/driver_statements.py):
+# every signed-in post runs it, and the ORM's execution and loading cost it three times
+# what the statement does (issue 8).
+_ACCOUNT_KEYS = tuple(prop.key for prop in Account.__mapper__.column_attrs)
+_ACCOUNT_ROW_BY_TOKEN = DriverStatement(
+    _ACCOUNT_BY_TOKEN.with_only_columns(
+        *(prop.columns[0] for prop in Account.__mapper__.column_attrs)
+    )
+)
+
+
 async def get_account_by_token(session: AsyncSession, digest: str, now: datetime) -> Account | None:
-    result = await session.execute(_ACCOUNT_BY_TOKEN, {"digest": digest, "now": now})
+    params = {"digest": digest, "now": now}
+    if not await runs_on_driver(session):
+        # PostgreSQL: the row through SQLAlchemy and an object built from it cost more
+        # than the ORM's own loading.
+        return await _orm_account_by_token(session, params)
+    await flush_pending(session)  # as the ORM's autoflush before its own statement
+    rows = (await _ACCOUNT_ROW_BY_TOKEN.run(session, params)).rows
+    if not rows:
+        return None
+    row = rows[0]
+    if session.identity_map.get((Account, (row[0],), None)) is not None:
+        # Already in the session: what the ORM returns then (its loaded values win).
+        return await _orm_account_by_token(session, params)
+    # A persistent object with every column loaded, as the ORM's loading leaves it.
+    account = Account(**dict(zip(_ACCOUNT_KEYS, row, strict=True)))
+    make_transient_to_detached(account)
+    session.add(account)
+    return account
+
+
+async def _orm_account_by_token(session: AsyncSession, params: dict[str, Any]) -> Account | None:
+    result = await session.execute(_ACCOUNT_BY_TOKEN, params)
     return result.scalar_one_or_none()
 
 

@@ -31,7 +31,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.types import ARRAY, NullType
@@ -40,6 +39,7 @@ from rejoinder.accounts.models import Account
 from rejoinder.comments.models import Comment, CommentStatus
 from rejoinder.comments.schemas import Sort
 from rejoinder.comments.threads import ThreadRow
+from rejoinder.db.driver_statements import DriverStatement
 from rejoinder.db.driver_values import utc_datetime
 from rejoinder.moderation.models import Mute
 from rejoinder.moderation.queries import ACTIVE_BAN, BanTerms
@@ -285,6 +285,7 @@ _POST_TARGET = (
     )
     .where(_aliases.digest == bindparam("digest"))
 )
+_RUN_POST_TARGET = DriverStatement(_POST_TARGET)
 
 
 async def get_post_target(
@@ -294,9 +295,10 @@ async def get_post_target(
     # A Core statement does not flush: what is pending must be in the database first.
     await flush_pending(session)
     params = {"digest": digest, "account_id": author_id, "now": now}
-    row: Any = (await session.execute(_POST_TARGET, params)).first()
-    if row is None:
+    rows = (await _RUN_POST_TARGET.run(session, params)).rows
+    if not rows:
         return None
+    row: Any = rows[0]
     page_id, key, is_locked, is_closed, reason, ends_at, submitted = row
     # A ban's reason is NOT NULL: a NULL one is the outer join finding no ban.
     ban = BanTerms(reason, ends_at) if reason is not None else None
@@ -320,14 +322,15 @@ def _insert_defaults() -> dict[str, Any]:
 _OMITTED = object()
 _INSERT_DEFAULTS = _insert_defaults()
 _INSERT_COMMENT = insert(cast(Table, Comment.__table__))
+_RUN_INSERT_COMMENT = DriverStatement(_INSERT_COMMENT)
 
 
 async def insert_comment(session: AsyncSession, comment: Comment) -> Comment:
     """Store a new ``Comment``, which then belongs to the session as if it had been loaded.
 
     A Core INSERT, not an ORM flush: the unit of work costs a single new comment about three
-    times what the statement does (issue 8). The row and the object get what a flush would
-    have given them.
+    times what the statement does (issue 8); on SQLite it runs on the driver
+    (db/driver_statements.py). The row and the object get what a flush would have given them.
     """
     await flush_pending(session)
     given = inspect(comment).dict
@@ -340,10 +343,9 @@ async def insert_comment(session: AsyncSession, comment: Comment) -> Comment:
         else:
             params[key] = default
             setattr(comment, key, default)
-    result = cast("CursorResult[Any]", await session.execute(_INSERT_COMMENT, params))
-    inserted = result.inserted_primary_key
+    inserted = (await _RUN_INSERT_COMMENT.run(session, params)).lastrowid
     assert inserted is not None  # an INSERT of one row always has one
-    comment.id = inserted[0]
+    comment.id = inserted
     make_transient_to_detached(comment)
     session.add(comment)
     return comment

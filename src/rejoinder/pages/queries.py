@@ -12,6 +12,7 @@ from sqlalchemy import ARRAY, Row, String, Table, any_, bindparam, inspect, sele
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from rejoinder.db.driver_statements import DriverStatement
 from rejoinder.pages.models import Page, PageAlias, PageSnapshot
 from rejoinder.readcache import touched
 from rejoinder.submissions import queries as submission_queries
@@ -167,6 +168,7 @@ _BUMP_THREAD = (
     )
 )
 _BUMP_THREAD_COMMENTED = _BUMP_THREAD.values(last_comment_at=bindparam("commented_at"))
+_RUN_BUMP_THREAD_COMMENTED = DriverStatement(_BUMP_THREAD_COMMENTED)
 
 
 async def bump_thread(
@@ -191,7 +193,7 @@ async def bump_thread(
         await session.execute(_BUMP_THREAD, params)
     else:
         params["commented_at"] = commented_at
-        await session.execute(_BUMP_THREAD_COMMENTED, params)
+        await _RUN_BUMP_THREAD_COMMENTED.run(session, params)
     page = session.identity_map.get((Page, (page_id,), None))  # the page's identity key
     if page is not None:
         _sync_loaded(page, thread_version=1, comment_count=comment_delta)
