@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -311,3 +312,10 @@ def seeded_in_process(
             asyncio.run(seed.seed(database_url, bulk_pages, bulk_comments))
         os.environ.update(env)
         yield
+
+
+def print_profile(profiler: Any, top: int) -> None:
+    """The ``top`` hottest functions of a cProfile run, by SORT (default tottime)."""
+    import pstats
+
+    pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "tottime")).print_stats(top)

@@ -31,8 +31,6 @@ import argparse
 import asyncio
 import cProfile
 import json
-import os
-import pstats
 import random
 import tempfile
 import time
@@ -41,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import seed
-from common import seeded_in_process
+from common import print_profile, seeded_in_process
 
 from rejoinder.api import counts_front
 from rejoinder.app import create_app
@@ -158,8 +156,7 @@ async def measure(settings: Settings, args: argparse.Namespace) -> None:
         print(f"  {name:<12} {seconds * per:.3f} ms")
     print(f"  {'(sum)':<12} {sum(by_part.values()) * per:.3f} ms")
     if profiler:
-        order = os.environ.get("SORT", "tottime")  # or cumulative
-        pstats.Stats(profiler).sort_stats(order).print_stats(args.cprofile)
+        print_profile(profiler, args.cprofile)
 
 
 def main() -> None:

@@ -18,25 +18,8 @@ from pathlib import Path
 
 import httpx
 import seed
-from common import HERE, VENV_BIN, free_port, process_group, seeded_in_process, wrk
-from run import serve_command, thread_path
-
-
-def ceiling_argv(port: int, workers: int) -> list[str]:
-    return [
-        str(VENV_BIN / "uvicorn"),
-        "ceiling:app",
-        "--app-dir",
-        str(HERE),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--no-server-header",
-        "--no-access-log",
-    ]
+from common import free_port, process_group, seeded_in_process, wrk
+from run import ceiling_command, serve_command, thread_path
 
 
 def print_row(round_: int, server: str, row: dict[str, float]) -> None:
@@ -71,7 +54,7 @@ def main() -> None:
             ceiling_port = free_port()
             ceiling_env = {**os.environ, "BENCH_CEILING_BODY": str(body_file)}
             with process_group(
-                ceiling_argv(ceiling_port, args.workers),
+                ceiling_command(ceiling_port, args.workers),
                 ceiling_env,
                 ceiling_port,
                 "/",

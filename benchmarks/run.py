@@ -73,6 +73,26 @@ def serve_command(
     return port, env, argv
 
 
+def ceiling_command(port: int, workers: int) -> list[str]:
+    """argv of the ceiling app (ceiling.py) under uvicorn, as `rejoinder serve` runs."""
+    return [
+        str(VENV_BIN / "uvicorn"),
+        "ceiling:app",
+        "--app-dir",
+        str(HERE),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-server-header",
+        "--no-access-log",
+        "--timeout-graceful-shutdown",
+        "5",
+    ]
+
+
 class Suite:
     def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
         self.args = args
@@ -316,22 +336,7 @@ class Suite:
 
     def ceiling(self, workers: int) -> None:
         port = free_port()
-        argv = [
-            str(VENV_BIN / "uvicorn"),
-            "ceiling:app",
-            "--app-dir",
-            str(HERE),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--no-server-header",
-            "--no-access-log",
-            "--timeout-graceful-shutdown",
-            "5",
-        ]
+        argv = ceiling_command(port, workers)
         env = {
             **dict(__import__("os").environ),
             "BENCH_CEILING_BODY": str(self.workdir / "thread-200.json"),

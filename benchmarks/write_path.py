@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import os
-import pstats
 import tempfile
 import time
 import uuid
@@ -31,7 +29,7 @@ from typing import Any
 import httpx
 import orjson
 import seed
-from common import seeded_in_process
+from common import print_profile, seeded_in_process
 from sqlalchemy import event
 
 from rejoinder.app import create_app
@@ -157,8 +155,7 @@ async def measure(settings: Settings, args: argparse.Namespace) -> None:
         "post (after-commit listeners included)"
     )
     if profiler:
-        order = os.environ.get("SORT", "tottime")  # or cumulative
-        pstats.Stats(profiler).sort_stats(order).print_stats(args.cprofile)
+        print_profile(profiler, args.cprofile)
 
 
 def main() -> None:
