@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
@@ -81,6 +83,8 @@ def create_app(settings: Settings | None = None, *, freeze_after_start: bool = F
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.broker.start()
+        checkpointer = app.state.db.checkpointer
+        checkpoints = asyncio.create_task(checkpointer.run()) if checkpointer else None
         try:
             async with (
                 background_fetching(app.state.db, settings),
@@ -91,6 +95,10 @@ def create_app(settings: Settings | None = None, *, freeze_after_start: bool = F
                     freeze_startup_objects()
                 yield
         finally:
+            if checkpoints is not None:
+                checkpoints.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await checkpoints
             if isinstance(app, Rejoinder) and app.counts is not None:
                 app.counts.close()
             await app.state.broker.stop()
@@ -109,7 +117,8 @@ def create_app(settings: Settings | None = None, *, freeze_after_start: bool = F
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.db = Database(settings)
+    # Checkpoints off the event loop, where comment posts commit (db/checkpoints.py).
+    app.state.db = Database(settings, background_checkpoints=True)
     # With Redis, limits hold across workers and servers; without it, per process.
     app.state.limiter = (
         RedisRateLimiter.from_url(settings.redis_url, settings.redis_prefix)

@@ -43,6 +43,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
 from sqlalchemy.util import await_
 
 from rejoinder.db import sqlite_driver
+from rejoinder.db.checkpoints import PRAGMA_NO_AUTOCHECKPOINT, WalCheckpointer
 from rejoinder.readcache import touched
 from rejoinder.settings import Settings
 
@@ -105,6 +106,12 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         driver = getattr(dbapi_connection, "driver_connection", dbapi_connection)
         if driver.in_transaction:
             dbapi_connection.rollback()
+
+
+def _no_autocheckpoint(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(PRAGMA_NO_AUTOCHECKPOINT)
+    cursor.close()
 
 
 # Set while a caller that has a fallback of its own checks out (see `unpinged_checkouts`).
@@ -227,10 +234,16 @@ class Database:
     the transaction changed (``readcache.touched``): the thread cache forgets them there.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, background_checkpoints: bool = False) -> None:
+        """``background_checkpoints``: on a SQLite file, the connections leave WAL
+        checkpoints to ``self.checkpointer``, which the app runs (db/checkpoints.py)."""
         self.settings = settings
         self.engine = create_engine(settings)
         self.dialect = self.engine.dialect.name
+        self.checkpointer: WalCheckpointer | None = None
+        if background_checkpoints and self.sqlite_path is not None:
+            self.checkpointer = WalCheckpointer(self.sqlite_path)
+            event.listen(self.engine.sync_engine, "connect", _no_autocheckpoint)
         self.commit_hooks: list[Callable[[set[int]], None]] = []
         session_class = self._session_class()
         write_engine = self.engine.execution_options(rejoinder_write=True)
