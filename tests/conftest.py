@@ -23,7 +23,9 @@ import asyncpg
 import fastapi.routing
 import httpx
 import pytest
+import redis
 from fastapi import FastAPI
+from redis.exceptions import RedisError
 
 from rejoinder.app import create_app
 from rejoinder.db import migrate
@@ -44,6 +46,26 @@ def unavailable(what: str, why: object) -> None:
     if IN_CI:
         pytest.fail(f"{message}; CI=true requires it", pytrace=False)
     pytest.skip(message)
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A Redis key prefix of this test's own (Redis must answer); its keys go afterwards,
+    since the Redis server outlives the run."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except (RedisError, OSError) as exc:
+        client.close()
+        unavailable(f"Redis at {REDIS_URL}", exc)
+    prefix = f"rejoinder-test-{secrets.token_hex(6)}:"
+    try:
+        yield prefix
+    finally:
+        keys = list(client.scan_iter(match=prefix + "*", count=1000))
+        if keys:
+            client.delete(*keys)
+        client.close()
 
 
 @pytest.fixture(scope="session")

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import secrets
-
 import anyio
 import httpx
 import pytest
-import redis.asyncio as aioredis
-from conftest import REDIS_URL, unavailable
+from conftest import REDIS_URL
 from factories import make_comment, make_user
 
 from rejoinder.app import create_app
@@ -93,21 +90,6 @@ class TestAcrossWorkers:
     """Two app instances (as two workers would be) share one limit through Redis."""
 
     LIMIT = 4
-
-    @pytest.fixture
-    async def redis_prefix(self):
-        client = aioredis.Redis.from_url(REDIS_URL)
-        try:
-            await client.ping()
-        except (OSError, aioredis.RedisError) as exc:
-            await client.aclose()
-            unavailable(f"Redis at {REDIS_URL}", exc)
-        prefix = f"rejoinder-test-{secrets.token_hex(6)}:"
-        yield prefix
-        keys = [key async for key in client.scan_iter(match=prefix + "*")]
-        if keys:
-            await client.delete(*keys)
-        await client.aclose()
 
     @pytest.fixture
     def settings_overrides(self, redis_prefix):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,11 +16,9 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-import redis
-from conftest import REDIS_URL, unavailable
+from conftest import REDIS_URL
 from factories import make_comment, make_user, read_thread
 from live import EventReader, LiveServer, serve_in_process, serve_in_thread
-from redis.exceptions import RedisError
 
 from rejoinder import clock, events
 from rejoinder.comments.models import Comment, CommentStatus
@@ -262,16 +259,9 @@ class TestWhatIsNotBroadcast:
 @pytest.mark.redis
 class TestAcrossProcesses:
     @pytest.fixture
-    def settings_overrides(self) -> dict[str, Any]:
-        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-        try:
-            client.ping()
-        except (RedisError, OSError) as exc:
-            unavailable(f"Redis at {REDIS_URL}", exc)
-        finally:
-            client.close()
+    def settings_overrides(self, redis_prefix: str) -> dict[str, Any]:
         # A prefix of this test's own: runs sharing a Redis never see each other's events.
-        return {"redis_url": REDIS_URL, "redis_prefix": f"rejoinder-test-{secrets.token_hex(6)}:"}
+        return {"redis_url": REDIS_URL, "redis_prefix": redis_prefix}
 
     async def test_comment_posted_on_one_worker_reaches_a_reader_on_another(
         self, settings, tmp_path: Path

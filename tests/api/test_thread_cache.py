@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-import redis
-from conftest import REDIS_URL, make_settings, unavailable
+from conftest import REDIS_URL, make_settings
 from factories import PASSWORD, make_comment, make_user, read_thread
-from redis.exceptions import RedisError
 
 from rejoinder.accounts.models import Account
 from rejoinder.accounts.service import AccountService
@@ -225,19 +222,8 @@ class TestSeveralWorkers:
 @pytest.mark.redis
 class TestSeveralWorkersWithRedis:
     @pytest.fixture
-    def settings_overrides(self) -> dict[str, Any]:
-        probe = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-        try:
-            probe.ping()
-        except (RedisError, OSError) as exc:
-            unavailable(f"Redis at {REDIS_URL}", exc)
-        finally:
-            probe.close()
-        return {
-            "redis_url": REDIS_URL,
-            "redis_prefix": f"rejoinder-test-{secrets.token_hex(6)}:",
-            "workers": 2,
-        }
+    def settings_overrides(self, redis_prefix: str) -> dict[str, Any]:
+        return {"redis_url": REDIS_URL, "redis_prefix": redis_prefix, "workers": 2}
 
     async def test_evictions_reach_the_other_worker(self, app, client, second_worker):
         _other, on_other = second_worker

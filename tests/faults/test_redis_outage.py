@@ -16,7 +16,6 @@ through a ``TcpProxy``; the machine's Redis is never stopped. What must hold:
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -91,14 +90,14 @@ async def posted(worker: Worker, user: User, body: str, ip: str = POSTER_IP) -> 
 
 
 async def test_redis_outage_keeps_writes_and_limits_then_pubsub_recovers(
-    database_url: str, tmp_path: Path, redis_upstream: tuple[str, int]
+    database_url: str, tmp_path: Path, redis_upstream: tuple[str, int], redis_prefix: str
 ):
     with tcp_proxy(*redis_upstream) as proxy:
         overrides: dict[str, Any] = {
             **FAULT_SETTINGS,
             "comment_rate": RATE,
             "redis_url": f"redis://127.0.0.1:{proxy.port}/0",
-            "redis_prefix": f"rejoinder-test-{secrets.token_hex(6)}:",
+            "redis_prefix": redis_prefix,
             "trusted_proxies": ["127.0.0.1/32"],
         }
         settings = make_settings(database_url, tmp_path, **overrides)
