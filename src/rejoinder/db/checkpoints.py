@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import threading
 from typing import NamedTuple
 
 log = logging.getLogger("rejoinder.db")
@@ -36,6 +37,11 @@ class WalCheckpointer:
         self.last: Checkpoint | None = None
         self._connection: sqlite3.Connection | None = None
         self._seen_version: int | None = None
+        # A cancelled ``run`` leaves its thread running: closing the connection under a
+        # checkpoint would crash the process, so the two take turns, and a closed
+        # checkpointer opens nothing again.
+        self._lock = threading.Lock()
+        self._closed = False
 
     async def run(self) -> None:
         """Checkpoint whenever something was committed; for the life of the app."""
@@ -54,11 +60,17 @@ class WalCheckpointer:
             self.close()
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        with self._lock:
+            self._closed = True
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
 
     def _checkpoint_if_written(self) -> Checkpoint | None:
+        with self._lock:
+            return None if self._closed else self._checkpoint_locked()
+
+    def _checkpoint_locked(self) -> Checkpoint | None:
         if self._connection is None:
             # Used from the default executor's threads, one call at a time.
             self._connection = sqlite3.connect(
