@@ -115,3 +115,30 @@ def counting_statements(app: Any, *, transaction_control: bool = False) -> Itera
 
 
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")
+
+
+def record_hops(monkeypatch: Any) -> list[str]:
+    """From now on, the name of each function queued for an aiosqlite connection's thread."""
+    import aiosqlite
+
+    queued: list[str] = []
+    execute = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        queued.append(getattr(fn, "__name__", repr(fn)))
+        return await execute(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return queued
+
+
+async def session_cookie(client: httpx.AsyncClient, username: str = "cookie") -> str:
+    """A new account's session cookie value, cleared from the client's jar so that tests
+    send it by hand (with or without a foreign Origin)."""
+    user = await make_user(client, username)
+    login = await client.post(
+        "/api/v1/sessions", json={"username": user.username, "password": PASSWORD}
+    )
+    assert login.status_code == 201, login.text
+    client.cookies.clear()
+    return str(login.cookies["rejoinder_session"])

@@ -10,7 +10,7 @@ nothing behind.
 from __future__ import annotations
 
 import pytest
-from factories import PASSWORD, make_comment, make_user, read_thread
+from factories import make_comment, make_user, read_thread, session_cookie
 
 pytestmark = pytest.mark.anyio
 
@@ -75,14 +75,7 @@ class TestSignedInWrites:
 
 class TestSessionCookie:
     async def _cookie(self, client) -> str:
-        alice = await make_user(client, "cookie")
-        login = await client.post(
-            "/api/v1/sessions", json={"username": alice.username, "password": PASSWORD}
-        )
-        assert login.status_code == 201, login.text
-        secret = login.cookies["rejoinder_session"]
-        client.cookies.clear()  # sent by hand below, with or without a foreign Origin
-        return str(secret)
+        return await session_cookie(client)
 
     async def test_cookie_post_from_own_page_is_stored(self, client, settings):
         secret = await self._cookie(client)

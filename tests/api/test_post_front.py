@@ -11,10 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import aiosqlite
 import httpx
 import pytest
-from factories import PASSWORD, make_comment, make_user, promote, read_thread, settle
+from factories import (
+    make_comment,
+    make_user,
+    promote,
+    read_thread,
+    record_hops,
+    session_cookie,
+    settle,
+)
 from sqlalchemy.exc import OperationalError
 
 from rejoinder.comments import queries as comment_queries
@@ -235,13 +242,7 @@ class TestWriter:
 
 class TestSessionCookie:
     async def _cookie(self, client) -> str:
-        alice = await make_user(client, "cookie")
-        login = await client.post(
-            "/api/v1/sessions", json={"username": alice.username, "password": PASSWORD}
-        )
-        assert login.status_code == 201, login.text
-        client.cookies.clear()  # sent by hand below
-        return str(login.cookies["rejoinder_session"])
+        return await session_cookie(client)
 
     async def test_cookie_from_own_page_posts(self, app, client, front_answers, settings):
         secret = await self._cookie(client)
@@ -467,14 +468,7 @@ async def test_a_post_on_sqlite_makes_no_thread_hops(app, client, settings, monk
     await make_comment(client, alice, "warm-up", url=URL)  # the page exists, as usual
     # The warm-up's background listeners (webhooks) hop on connections of their own.
     await settle(app)
-    queued: list[str] = []
-    execute = aiosqlite.Connection._execute
-
-    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        queued.append(getattr(fn, "__name__", repr(fn)))
-        return await execute(self, fn, *args, **kwargs)
-
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    queued = record_hops(monkeypatch)
     # No listeners: live updates read the new comment afterwards, in hops of their own.
     monkeypatch.setattr(app.state, "event_listeners", [])
     response = await client.post(PATH, json={"url": URL, "body": "hop-free"}, headers=alice.auth)

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 import pytest
+from factories import record_hops
 from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.util import await_
@@ -59,15 +59,17 @@ async def ran(db: Database) -> list[str]:
 @pytest.fixture
 def hops(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The name of each function queued for an aiosqlite connection's thread."""
-    queued: list[str] = []
-    execute = aiosqlite.Connection._execute
+    return record_hops(monkeypatch)
 
-    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        queued.append(getattr(fn, "__name__", repr(fn)))
-        return await execute(self, fn, *args, **kwargs)
 
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
-    return queued
+async def short_busy_timeout(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """New connections wait 50 ms for a lock, not the app's 10 s."""
+    pragmas = tuple(
+        "PRAGMA busy_timeout=50" if p.startswith("PRAGMA busy_timeout") else p
+        for p in engine_module.SQLITE_PRAGMAS
+    )
+    monkeypatch.setattr(engine_module, "SQLITE_PRAGMAS", pragmas)
+    await db.engine.dispose()
 
 
 def outside_write(path: str, statement: str) -> None:
@@ -121,12 +123,7 @@ async def test_a_transaction_without_statements_sends_nothing(db, ran, hops):
 
 
 async def test_a_busy_database_fails_the_write_before_its_statement(db, monkeypatch):
-    pragmas = tuple(
-        "PRAGMA busy_timeout=50" if p.startswith("PRAGMA busy_timeout") else p
-        for p in engine_module.SQLITE_PRAGMAS
-    )
-    monkeypatch.setattr(engine_module, "SQLITE_PRAGMAS", pragmas)
-    await db.engine.dispose()
+    await short_busy_timeout(db, monkeypatch)
     holder = sqlite3.connect(db.sqlite_path, isolation_level=None)
     try:
         holder.execute("BEGIN IMMEDIATE")  # another process's writer
@@ -268,12 +265,7 @@ class TestInlineWrites:
             assert (await session.execute(text("SELECT count(*) FROM t"))).scalar() == 2
 
     async def test_a_busy_database_fails_before_anything_is_written(self, db, monkeypatch):
-        pragmas = tuple(
-            "PRAGMA busy_timeout=50" if p.startswith("PRAGMA busy_timeout") else p
-            for p in engine_module.SQLITE_PRAGMAS
-        )
-        monkeypatch.setattr(engine_module, "SQLITE_PRAGMAS", pragmas)
-        await db.engine.dispose()
+        await short_busy_timeout(db, monkeypatch)
         holder = sqlite3.connect(db.sqlite_path, isolation_level=None)
         try:
             holder.execute("BEGIN IMMEDIATE")
