@@ -271,7 +271,9 @@ class Database:
     async def write_session(self, *, inline: bool = False) -> AsyncIterator[AsyncSession]:
         """``inline``: a short transaction of a few indexed statements (a comment post),
         run on the event loop's thread on SQLite (db/sqlite_driver.py); no effect on
-        PostgreSQL. Never for a transaction whose statements may take long (imports)."""
+        PostgreSQL. Never for a transaction whose statements may take long (imports).
+        Its SELECTs before its first write run before it takes SQLite's lock, each on
+        what is committed then (as on PostgreSQL): never for code that writes what it read."""
         factory = self._inline_write_factory if inline else self._write_factory
         if self._turns is None:
             async with factory() as session:

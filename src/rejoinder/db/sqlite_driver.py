@@ -22,14 +22,22 @@ A short write transaction can skip the hops altogether (``defer_begin(..., inlin
 the comment post, issue 8): its statements run on the event loop's thread, each tens of
 microseconds of indexed work (the comment INSERT, with its search-index triggers, the most),
 where each hop cost ~80 us of CPU besides its latency, all of it while the process's write
-turn was held. Its ``BEGIN IMMEDIATE`` is tried there without
-waiting (``busy_timeout`` 0); while another process holds the lock it is tried again every
-half millisecond for up to 50 ms, then it goes to the thread, which waits as before, so the
-loop never sleeps in SQLite's busy handler. The statements after it, ROLLBACK and COMMIT
-run there too: a commit appends its pages to the WAL without syncing (``synchronous=NORMAL``).
-The commit that takes the WAL past 1,000 pages also checkpoints it into the database file
-(SQLite's automatic checkpoint), with an fsync, on the loop: a pause for that worker now and
-then, where a hop cost CPU, and held the write lock longer, on every commit.
+turn was held. Its ``BEGIN IMMEDIATE`` is tried there without waiting (``busy_timeout``
+0); while another process holds the lock it is tried again every half millisecond for up to
+50 ms, then it goes to the thread, which waits as before, so the loop never sleeps in
+SQLite's busy handler. The statements after it, ROLLBACK and COMMIT run there too: a commit
+appends its pages to the WAL without syncing (``synchronous=NORMAL``). The commit that takes
+the WAL past 1,000 pages would also checkpoint it into the database file, with an fsync, on
+the loop; the server's connections leave that to db/checkpoints.py.
+
+An inline transaction also reads before it takes the lock: its ``BEGIN IMMEDIATE`` waits
+for its first statement that is not a SELECT, and the SELECTs before it run on their own,
+each seeing what is committed when it runs. A post reads the token's account and the page
+with the author's ban, renders the text and checks the holds before it writes; while it did
+all that under the lock, the database's one writer at a time was a post's whole CPU time,
+and a second worker mostly waited (issue 8). Its checks are then exactly as on PostgreSQL,
+whose READ COMMITTED lets a ban commit between a post's check and its INSERT too; what the
+post writes (the INSERT, the thread bump, in place) needs no earlier read to be current.
 """
 
 from __future__ import annotations
@@ -79,6 +87,11 @@ def _run(
         cursor.close()
 
 
+def _is_read(operation: str) -> bool:
+    # SQLAlchemy's SELECTs start with the keyword; anything else (SAVEPOINT included) writes.
+    return operation[:6].upper() == "SELECT"
+
+
 class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     __slots__ = ("_description", "_lastrowid", "_rowcount")
 
@@ -110,7 +123,7 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         async with adapt_connection._execute_mutex:
             # Taken before the hop: a BEGIN that fails is not retried by the next statement
             # (SQLAlchemy rolls the transaction back, as after a failed BEGIN of its own).
-            begin, adapt_connection._pending_begin = adapt_connection._pending_begin, None
+            begin = adapt_connection._take_begin(operation)
             # aiosqlite's `_execute` queues a function for the connection's thread and
             # awaits its result; `_conn` is the sqlite3 connection living on that thread.
             outcome: _Outcome = await driver._execute(
@@ -127,7 +140,7 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
             return False
         driver: aiosqlite.Connection = self._connection  # type: ignore[assignment]
         connection = driver._conn
-        if adapt_connection._pending_begin is not None:
+        if adapt_connection._pending_begin is not None and not _is_read(operation):
             waited = 0.0
             while not adapt_connection._begin_at_once(connection):
                 if waited >= INLINE_BUSY_SECONDS:
@@ -176,6 +189,15 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         the caller's thread, without hops (for short write transactions only)."""
         self._pending_begin = statement
         self._inline = inline and statement is not None
+
+    def _take_begin(self, operation: str) -> str | None:
+        """The BEGIN to run just before ``operation``, no longer pending; None if none is
+        due (an inline transaction's SELECTs run before its BEGIN: see the module doc)."""
+        begin = self._pending_begin
+        if begin is None or (self._inline and _is_read(operation)):
+            return None
+        self._pending_begin = None
+        return begin
 
     def _begin_at_once(self, connection: sqlite3.Connection) -> bool:
         """The pending BEGIN, run here if the database lock is free; False if it is not."""

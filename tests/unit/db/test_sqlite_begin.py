@@ -72,6 +72,15 @@ async def short_busy_timeout(db: Database, monkeypatch: pytest.MonkeyPatch) -> N
     await db.engine.dispose()
 
 
+# What an inline transaction's BEGIN runs: tried at once, the busy timeout put back after.
+INLINE_BEGIN = (
+    "PRAGMA busy_timeout",
+    "PRAGMA busy_timeout=0",
+    "BEGIN IMMEDIATE",
+    f"PRAGMA busy_timeout={engine_module.WRITE_WAIT_SECONDS * 1000}",
+)
+
+
 def outside_write(path: str, statement: str) -> None:
     with sqlite3.connect(path, isolation_level=None) as other:
         other.execute(statement)
@@ -189,15 +198,87 @@ class TestInlineWrites:
             assert (await session.execute(text("SELECT count(*) FROM t"))).scalar() == 1
             await session.commit()
         assert ran == [
-            "PRAGMA busy_timeout",
-            "PRAGMA busy_timeout=0",
-            "BEGIN IMMEDIATE",
-            f"PRAGMA busy_timeout={engine_module.WRITE_WAIT_SECONDS * 1000}",
+            *INLINE_BEGIN,
             "INSERT INTO t VALUES (1)",
             "SELECT count(*) FROM t",
             "COMMIT",
         ]
         assert hops == []
+
+    async def test_reads_before_the_first_write_run_without_the_lock(self, db, ran, hops):
+        async with db.write_session(inline=True) as session:
+            await session.execute(text("SELECT count(*) FROM t"))
+            await session.execute(text("SELECT max(n) FROM t"))
+            await session.execute(text("INSERT INTO t VALUES (1)"))
+            assert (await session.execute(text("SELECT count(*) FROM t"))).scalar() == 1
+            await session.commit()
+        # The lock is taken just before the INSERT; the SELECT after it is the transaction's.
+        assert ran == [
+            "SELECT count(*) FROM t",
+            "SELECT max(n) FROM t",
+            *INLINE_BEGIN,
+            "INSERT INTO t VALUES (1)",
+            "SELECT count(*) FROM t",
+            "COMMIT",
+        ]
+        assert hops == []
+
+    async def test_reads_go_on_while_another_process_writes(self, db, monkeypatch):
+        await short_busy_timeout(db, monkeypatch)
+        holder = sqlite3.connect(db.sqlite_path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another process's writer, not done yet
+        holder.execute("INSERT INTO t VALUES (7)")
+        try:
+            async with db.write_session(inline=True) as session:
+                # Committed data only, and no wait for the lock.
+                assert (await session.execute(text("SELECT count(*) FROM t"))).scalar() == 0
+                holder.execute("COMMIT")
+                # Each read sees what is committed when it runs (no snapshot held open).
+                assert (await session.execute(text("SELECT count(*) FROM t"))).scalar() == 1
+                await session.execute(text("INSERT INTO t VALUES (8)"))
+                await session.commit()
+        finally:
+            holder.close()
+        async with db.read_session() as session:
+            rows = (await session.execute(text("SELECT n FROM t ORDER BY n"))).scalars().all()
+        assert rows == [7, 8]
+
+    async def test_a_transaction_that_only_read_never_takes_the_lock(self, db, ran, hops):
+        async def refused_after_reading() -> None:
+            async with db.write_session(inline=True) as session:
+                await session.execute(text("SELECT count(*) FROM t"))
+                raise RuntimeError("refused")
+
+        holder = sqlite3.connect(db.sqlite_path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            # A post refused after its checks (a ban, a locked page): nothing to wait for.
+            with pytest.raises(RuntimeError, match="refused"):
+                await refused_after_reading()
+            async with db.write_session(inline=True) as session:
+                await session.execute(text("SELECT count(*) FROM t"))
+                await session.commit()
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert ran == ["SELECT count(*) FROM t"] * 2
+        assert hops == []
+
+    async def test_a_savepoint_is_a_write(self, db, ran):
+        async with db.write_session(inline=True) as session:
+            async with session.begin_nested():
+                await session.execute(text("INSERT INTO t VALUES (1)"))
+            await session.commit()
+        assert ran.index("BEGIN IMMEDIATE") < next(
+            i for i, statement in enumerate(ran) if statement.startswith("SAVEPOINT")
+        )
+
+    async def test_other_write_transactions_lock_at_their_first_statement(self, db, ran):
+        # Read-modify-write code relies on it (db/engine.py): only inline ones read first.
+        async with db.write_session() as session:
+            await session.execute(text("SELECT count(*) FROM t"))
+            await session.commit()
+        assert ran[:2] == ["BEGIN IMMEDIATE", "SELECT count(*) FROM t"]
 
     async def test_the_next_transaction_on_the_connection_hops_again(self, db, hops):
         async with db.write_session(inline=True) as session:
