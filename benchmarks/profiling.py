@@ -66,6 +66,9 @@ def profile(suite: Suite, master: int, label: str, load: Callable[[], object]) -
                 "--output",
                 str(out),
                 "--nonblocking",
+                # Only the thread holding the GIL: the worker's Python CPU. Threads waiting in
+                # C (a WAL checkpoint's fsync, aiosqlite's idle queue) would otherwise fill it.
+                "--gil",
             ],
             capture_output=True,
             text=True,
