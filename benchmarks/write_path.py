@@ -13,6 +13,11 @@ limits, holds, classifier and fetcher off), on a freshly migrated and seeded dat
 
 ``--client raw`` calls the ASGI app directly with prebuilt messages, as a server would after
 parsing: the CPU per post is then the app's (and aiosqlite's thread's), not httpx's too.
+
+``--from-data-dir DIR`` posts into a copy of the SQLite data a benchmark kept in DIR (for
+example the bulk set of ``counts_path.py --data-dir``): what the table's size adds to a post.
+
+    .venv/bin/python benchmarks/write_path.py --client raw --from-data-dir /tmp/counts-bench/data
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import shutil
 import tempfile
 import time
 import uuid
@@ -165,10 +171,18 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=16)
     parser.add_argument("--client", choices=["httpx", "raw"], default="httpx")
     parser.add_argument("--cprofile", type=int, default=0, help="print the N hottest functions")
+    parser.add_argument(
+        "--from-data-dir", type=Path, help="post into a copy of the SQLite data kept here"
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="rejoinder-write-path-"))
-    with seeded_in_process(args.database, workdir, 0, 0):
+    if args.from_data_dir is not None:
+        # A copy: the posts would change the kept data for the next benchmark.
+        shutil.copytree(args.from_data_dir, workdir, dirs_exist_ok=True)
+    with seeded_in_process(args.database, workdir, 0, 0, keep=args.from_data_dir is not None):
         asyncio.run(measure(Settings(), args))
+    if args.from_data_dir is not None:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,12 @@ from pydantic_settings import (
 from rejoinder.embed.options import parse_origins
 
 DEFAULT_DATA_DIR = Path("var")
+# Each SQLite connection has a page cache of its own, all of them within one process-wide
+# budget (db/engine.py): a few, reused most-recent first, keep theirs warm. Twenty, taken in
+# turn, each held a sliver of it; after a read load a worker's posts ran at half the rate
+# (issue 8). A SQLite worker also gains nothing from more concurrent statements than cores.
+SQLITE_POOL_SIZE = 4
+POSTGRESQL_POOL_SIZE = 10
 
 
 class Settings(BaseSettings):
@@ -38,7 +44,13 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "", description="SQLAlchemy URL; empty means SQLite at DATA_DIR/rejoinder.db."
     )
-    database_pool_size: int = Field(10, ge=1, le=200)
+    database_pool_size: int | None = Field(
+        None,
+        ge=1,
+        le=200,
+        description="Connections per worker (and as many again at peaks); empty means "
+        f"{SQLITE_POOL_SIZE} on SQLite, {POSTGRESQL_POOL_SIZE} on PostgreSQL.",
+    )
     redis_url: str | None = Field(None, description="Redis for cross-worker events and limits.")
     redis_prefix: str = Field("rejoinder:", description="Prefix of every Redis key and channel.")
     secret_key: str = Field("", description="Signs CSRF tokens; generated when empty.")
@@ -234,6 +246,12 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def pool_size(self) -> int:
+        if self.database_pool_size is not None:
+            return self.database_pool_size
+        return SQLITE_POOL_SIZE if self.is_sqlite else POSTGRESQL_POOL_SIZE
 
     @cached_property
     def proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:

@@ -30,6 +30,19 @@ def test_database_url_driver(url, expected):
     assert Settings(database_url=url).resolved_database_url == expected
 
 
+@pytest.mark.parametrize(
+    ("url", "given", "expected"),
+    [
+        ("", None, 4),  # SQLite: few connections, each with a warm page cache
+        ("postgresql://u@h/db", None, 10),
+        ("", 12, 12),
+        ("postgresql://u@h/db", 3, 3),
+    ],
+)
+def test_pool_size_default_depends_on_the_database(url, given, expected):
+    assert Settings(database_url=url, database_pool_size=given).pool_size == expected
+
+
 def test_environment_and_toml_file(tmp_path, monkeypatch):
     config = tmp_path / "rejoinder.toml"
     config.write_text(

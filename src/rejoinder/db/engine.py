@@ -59,10 +59,11 @@ SQLITE_PRAGMAS = (
     # loses no acknowledged write); only an OS crash or power loss can lose the last commits.
     "PRAGMA synchronous=NORMAL",
     "PRAGMA temp_store=MEMORY",
-    # Page cache: 2 MB per connection (SQLite's default) and at most ~8 MB for the whole
-    # process (the soft heap limit makes SQLite recycle cached pages across connections).
-    # 32 MB per pooled connection held a worker at 520 MB after random reads of a 1M-comment
-    # database (issue 8: 150 MB per worker); the OS page cache serves the rest, outside RSS.
+    # Page cache: 2 MB per connection (SQLite's default) and at most ~8 MB for the
+    # whole process: past the soft heap limit, a connection's cache recycles its own pages
+    # instead of growing. 32 MB per pooled connection held a worker at 520 MB after random
+    # reads of a 1M-comment database (issue 8: 150 MB per worker); the OS page cache serves
+    # the rest, outside RSS. Few connections (settings.SQLITE_POOL_SIZE) share the budget.
     "PRAGMA cache_size=-2000",
     "PRAGMA soft_heap_limit=8388608",
 )
@@ -158,16 +159,16 @@ def create_engine(settings: Settings) -> AsyncEngine:
         path = url.split(":///", 1)[-1].split("?", 1)[0]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["pool_size"] = settings.database_pool_size
-        kwargs["max_overflow"] = settings.database_pool_size
         if url.startswith("sqlite+aiosqlite:"):
             kwargs["module"] = sqlite_driver.dbapi()
         # _configure_sqlite's reset listener rolls back instead, only when needed.
         kwargs["pool_reset_on_return"] = None
+        # The connection used last has the warmest page cache (SQLITE_PRAGMAS): a
+        # first-in-first-out pool would hand out the coldest one every time.
+        kwargs["pool_use_lifo"] = True
     else:
-        kwargs["pool_size"] = settings.database_pool_size
-        kwargs["max_overflow"] = settings.database_pool_size
         kwargs["pool_recycle"] = 1800
+    kwargs["pool_size"] = kwargs["max_overflow"] = settings.pool_size
     engine = create_async_engine(url, **kwargs)
     if settings.is_sqlite:
         _configure_sqlite(engine)

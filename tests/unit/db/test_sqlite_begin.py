@@ -362,3 +362,23 @@ class TestInlineWrites:
         async with db.read_session() as session:
             rows = (await session.execute(text("SELECT n FROM t"))).scalars().all()
         assert rows == [2]
+
+
+async def test_the_pool_hands_out_the_connection_used_last(db):
+    # Its page cache is the warm one (db/engine.py): first in, first out would hand out the
+    # coldest connection of the pool every time.
+    async def connection_of(session: Any) -> Any:
+        return (await session.connection()).sync_connection.connection.dbapi_connection
+
+    async with db.read_session() as first, db.read_session() as second:
+        # Both held at once: two connections, given back in this order.
+        returned_first = await connection_of(first)
+        returned_last = await connection_of(second)
+        assert returned_first is not returned_last
+        await first.commit()
+        await second.commit()
+    for _ in range(3):
+        async with db.read_session() as session:
+            assert await connection_of(session) is returned_last
+            await session.commit()
+    assert db.engine.pool.size() == 4
