@@ -29,8 +29,8 @@ from rejoinder.embed.options import parse_origins
 DEFAULT_DATA_DIR = Path("var")
 # Each SQLite connection has a page cache of its own, all of them within one process-wide
 # budget (db/engine.py): a few, reused most-recent first, keep theirs warm. Twenty, taken in
-# turn, each held a sliver of it; after a read load a worker's posts ran at half the rate
-# (issue 8). A SQLite worker also gains nothing from more concurrent statements than cores.
+# turn, each held a sliver of it, and posts after a read load met cold caches (issue 8,
+# run 11). A SQLite worker also gains nothing from more concurrent statements than cores.
 SQLITE_POOL_SIZE = 4
 POSTGRESQL_POOL_SIZE = 10
 
