@@ -176,13 +176,17 @@ def main() -> None:
     )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="rejoinder-write-path-"))
-    if args.from_data_dir is not None:
+    copied = args.from_data_dir is not None
+    if copied:
         # A copy: the posts would change the kept data for the next benchmark.
         shutil.copytree(args.from_data_dir, workdir, dirs_exist_ok=True)
-    with seeded_in_process(args.database, workdir, 0, 0, keep=args.from_data_dir is not None):
-        asyncio.run(measure(Settings(), args))
-    if args.from_data_dir is not None:
-        shutil.rmtree(workdir, ignore_errors=True)
+    try:
+        # keep: use the copy as it is (seeded_in_process would also leave it behind).
+        with seeded_in_process(args.database, workdir, 0, 0, keep=copied):
+            asyncio.run(measure(Settings(), args))
+    finally:
+        if copied:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

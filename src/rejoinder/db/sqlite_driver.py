@@ -140,7 +140,7 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
             return False
         driver: aiosqlite.Connection = self._connection  # type: ignore[assignment]
         connection = driver._conn
-        if adapt_connection._pending_begin is not None and not _is_read(operation):
+        if adapt_connection._begin_due(operation):
             waited = 0.0
             while not adapt_connection._begin_at_once(connection):
                 if waited >= INLINE_BUSY_SECONDS:
@@ -190,13 +190,16 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         self._pending_begin = statement
         self._inline = inline and statement is not None
 
+    def _begin_due(self, operation: str) -> bool:
+        """Whether the pending BEGIN runs before ``operation`` (an inline transaction's
+        SELECTs run before its BEGIN: see the module doc)."""
+        return self._pending_begin is not None and not (self._inline and _is_read(operation))
+
     def _take_begin(self, operation: str) -> str | None:
-        """The BEGIN to run just before ``operation``, no longer pending; None if none is
-        due (an inline transaction's SELECTs run before its BEGIN: see the module doc)."""
-        begin = self._pending_begin
-        if begin is None or (self._inline and _is_read(operation)):
+        """The BEGIN to run just before ``operation``, no longer pending; None if none is due."""
+        if not self._begin_due(operation):
             return None
-        self._pending_begin = None
+        begin, self._pending_begin = self._pending_begin, None
         return begin
 
     def _begin_at_once(self, connection: sqlite3.Connection) -> bool:
