@@ -14,10 +14,11 @@ characters (``CountsIn``). Anything else goes to the app with the messages alrea
 replayed, and the app answers as it always did: its 413, its 422 saying what is wrong, its
 503 when the database fails. CORS headers come from the same function as ``EmbedCors``'s.
 
-What is left costs ~0.5 ms of CPU on SQLite with the bulk set (``benchmarks/counts_path.py``
-measures it by part): most URLs take ``urlnorm.plain_key`` to their digest, SQLite reads
-digest -> page from a covering index, and PostgreSQL's checkout skips the pool's ping (a
-dead connection fails the SELECT, and the app answers).
+What is left costs ~0.4 ms of CPU on SQLite with the bulk set (``benchmarks/counts_path.py``
+measures it by part): most URLs take ``urlnorm.plain_key`` to their digest, the database
+reads digest -> count from one covering index (each alias carries its page's count,
+migration 0010), and PostgreSQL's checkout skips the pool's ping (a dead connection fails
+the SELECT, and the app answers).
 """
 
 from __future__ import annotations

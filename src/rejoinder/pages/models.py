@@ -66,11 +66,14 @@ class PageAlias(Base):
     key: Mapped[str] = mapped_column(Text)
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
+    # The page's comment_count, copied by database triggers (migration 0010) so batch counts
+    # read digest -> count from one index. Never written by the app; not read through it.
+    comment_count: Mapped[int] = mapped_column(server_default="0", deferred=True)
 
     __table_args__ = (
         Index("ix_page_aliases_page_id", "page_id"),
-        # Batch counts read digest -> page_id from the index alone (migration 0009).
-        Index("ix_page_aliases_digest_page_id", "digest", "page_id"),
+        # Batch counts read digest -> page, count from the index alone (migration 0010).
+        Index("ix_page_aliases_digest_page_id_count", "digest", "page_id", "comment_count"),
     )
 
 

@@ -87,9 +87,8 @@ async def get_page_head_by_digest(session: AsyncSession, digest: str) -> PageHea
     return PageHead._make(row) if row is not None else None
 
 
-_COUNTS = select(PageAlias.__table__.c.digest, Page.__table__.c.comment_count).join(
-    Page.__table__, Page.__table__.c.id == PageAlias.__table__.c.page_id
-)
+# Each alias carries its page's count (migration 0010's triggers keep it): one index, no join.
+_COUNTS = select(PageAlias.__table__.c.digest, PageAlias.__table__.c.comment_count)
 _COUNT_BY_DIGESTS = _COUNTS.where(
     PageAlias.__table__.c.digest.in_(bindparam("digests", expanding=True))
 )
@@ -117,13 +116,12 @@ async def count_by_digests_on(connection: AsyncConnection, digests: list[str]) -
 
 
 # The same statement in SQLite's SQL, for a plain ``sqlite3`` connection (api/counts_front.py).
-# SQLite's planner prefers the unique digest index, then reads each alias row for its
-# page_id; the covering index answers digest -> page_id alone, one random page read per URL
-# fewer on a database larger than the cache (migration 0009).
+# SQLite's planner prefers the unique digest index, then reads each alias row for its count;
+# the covering index answers digest -> count alone, one random page read per URL fewer on a
+# database larger than the cache (migrations 0009 and 0010).
 _SQLITE_COUNT_BY_DIGESTS = (
-    "SELECT page_aliases.digest, pages.comment_count"
-    " FROM page_aliases INDEXED BY ix_page_aliases_digest_page_id"
-    " JOIN pages ON pages.id = page_aliases.page_id WHERE page_aliases.digest IN ({})"
+    "SELECT digest, comment_count FROM page_aliases"
+    " INDEXED BY ix_page_aliases_digest_page_id_count WHERE digest IN ({})"
 )
 
 
@@ -142,10 +140,9 @@ def count_by_digests_sqlite(connection: sqlite3.Connection, digests: list[str]) 
 async def count_by_digest_prefix(session: AsyncSession, prefix: str) -> dict[str, int]:
     """Counts of every key whose digest starts with ``prefix``, as an index range scan."""
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    stmt = (
-        select(PageAlias.digest, Page.comment_count)
-        .join(Page, Page.id == PageAlias.page_id)
-        .where(PageAlias.digest >= prefix, PageAlias.digest < upper, Page.comment_count > 0)
+    aliases = PageAlias.__table__.c
+    stmt = select(aliases.digest, aliases.comment_count).where(
+        aliases.digest >= prefix, aliases.digest < upper, aliases.comment_count > 0
     )
     return dict((await session.execute(stmt)).all())
 

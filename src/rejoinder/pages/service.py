@@ -103,10 +103,16 @@ def url_digests(urls: list[str], max_length: int) -> dict[str, str]:
     # A plain key has nothing to strip (raw.strip() is raw), so only its length can make
     # `resolve` refuse it. Longer URLs than are remembered are rare: `resolve` takes them.
     plain_length = min(max_length, _REMEMBERED_URL_LENGTH)
+    remembered = _plain_digests
     for raw in urls:
         if raw in digests:
             continue
-        digest = _plain_digest(raw) if len(raw) <= plain_length else None
+        digest = remembered.get(raw, _UNKNOWN) if len(raw) <= plain_length else None
+        if digest is _UNKNOWN:
+            digest = _plain_digest(raw)
+            if len(remembered) >= _PLAIN_DIGESTS_KEPT:
+                remembered.clear()
+            remembered[raw] = digest
         if digest is not None:
             digests[raw] = digest
             continue
@@ -118,10 +124,16 @@ def url_digests(urls: list[str], max_length: int) -> dict[str, str]:
 
 
 # The embed script of every reader of a page asks for the counts of the same links: their
-# digests are remembered (~0.2 µs a hit, ~2.5 µs to compute). 2,048 entries of a URL (up to
-# 1,024 characters), its 64-character digest and the cache's own bytes (tracemalloc): 0.55 MB
-# for 40-character URLs, 2.5 MB at worst. Random URLs (the benchmark's) miss it: ~0.4 µs.
-@functools.lru_cache(maxsize=2048)
+# digests are remembered (a hit costs a dict lookup, ~2.5 µs to compute). Up to 2,048 URLs
+# (each up to 1,024 characters) with their 64-character digests: 0.55 MB for 40-character
+# URLs, 2.5 MB at worst. Full, it starts again rather than keeping an order of use: random
+# URLs (the benchmark's) miss it, and an LRU's bookkeeping cost ~0.3 µs a miss; the links
+# many readers ask for are back in it after one request. None: no plain key.
+_PLAIN_DIGESTS_KEPT = 2048
+_plain_digests: dict[str, str | None] = {}
+_UNKNOWN = ""  # never a digest, and a str, so the lookup above stays typed
+
+
 def _plain_digest(raw: str) -> str | None:
     """The digest of a URL with a plain key (`urlnorm.plain_key`), else None."""
     key = plain_key(raw)

@@ -316,6 +316,13 @@ def test_batch_digests_are_those_of_resolve(raws: list[str], max_length: int) ->
     assert list(url_digests(raws, max_length).items()) == list(expected.items())
 
 
+def test_a_remembered_digest_still_obeys_the_length_limit() -> None:
+    # Batch digests are remembered by URL alone; a shorter limit must still refuse it.
+    raw = "https://example.com/" + "b" * 30
+    assert url_digests([raw], 2048) == {raw: resolve(raw, 2048).digest}
+    assert url_digests([raw], 40) == {}
+
+
 @CHECKS
 @given(normal_urls | urls | st.text(max_size=40))
 @example("www.example.com/" + "a" * 2020 + "/index.html")  # the key fits, the link does not
