@@ -31,7 +31,7 @@ browser: $(BROWSER_STAMP)
 # browsers, not on the CPU); their output is shown once they finish.
 E2E_LOG := test-results/e2e.log
 
-test: $(STAMP) browser
+test: $(STAMP) lint browser
 	@mkdir -p test-results
 	@e2e_pid=; if [ -f $(BROWSER_STAMP) ]; then node --test --test-concurrency=1 tests/e2e/ > $(E2E_LOG) 2>&1 & e2e_pid=$$!; \
 	else echo "make: SKIPPED browser tests (tests/e2e): scripts/ensure-browser.sh could not set them up."; fi; \
@@ -49,9 +49,11 @@ extension:
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
+# Also the first step of `make test`: a lint, format or type error fails the run before any test.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy src
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -45,10 +45,11 @@ from __future__ import annotations
 import asyncio
 import collections
 import sqlite3
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 import aiosqlite
+from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
@@ -61,6 +62,21 @@ _Outcome = tuple[Any, int, int | None, list[Any]]
 # a short sleep on the event loop, for this long; then it waits in the thread as any BEGIN.
 INLINE_BUSY_SECONDS = 0.05
 INLINE_BUSY_POLL = 0.0005
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+class _DriverQueue(Protocol):
+    """The private part of ``aiosqlite.Connection`` a hop uses, typed: aiosqlite leaves
+    ``_execute`` unannotated."""
+
+    @property
+    def _conn(self) -> sqlite3.Connection: ...
+
+    async def _execute(
+        self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs
+    ) -> _T: ...
 
 
 def _run(
@@ -95,7 +111,9 @@ def _is_read(operation: str) -> bool:
 class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     __slots__ = ("_description", "_lastrowid", "_rowcount")
 
-    def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
+    # Typed as the base class's parameter (SQLAlchemy calls `_cursor_cls(self)` from the
+    # base connection); only OneHopConnection ever passes itself.
+    def __init__(self, adapt_connection: AsyncAdapt_dbapi_connection) -> None:
         # No driver cursor is opened here (that was a round trip of its own).
         self._adapt_connection = adapt_connection
         self._connection = adapt_connection._connection
@@ -118,7 +136,7 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         return self._lastrowid
 
     async def _hop(self, operation: str, parameters: Any, many: bool) -> None:
-        driver: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        driver: _DriverQueue = self._connection  # type: ignore[assignment]
         adapt_connection: OneHopConnection = self._adapt_connection  # type: ignore[assignment]
         async with adapt_connection._execute_mutex:
             # Taken before the hop: a BEGIN that fails is not retried by the next statement

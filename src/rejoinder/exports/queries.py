@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import cast
 
 from sqlalchemy import Row, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncResult, AsyncSession
 
 from rejoinder.accounts.models import Account
 from rejoinder.comments.models import Comment
@@ -54,7 +54,9 @@ async def list_alias_keys(session: AsyncSession, ids: list[int]) -> dict[int, li
     return found
 
 
-async def stream_comments(session: AsyncSession, page_id: int) -> AsyncIterator[Row[Any]]:
+async def stream_comments(
+    session: AsyncSession, page_id: int
+) -> AsyncIterator[Row[Comment, str | None, ImportedIdentity | None]]:
     """(Comment, username or None, identity or None) in id order, streamed."""
     stmt = (
         select(Comment, Account.username, ImportedIdentity)
@@ -64,7 +66,11 @@ async def stream_comments(session: AsyncSession, page_id: int) -> AsyncIterator[
         .order_by(Comment.id)
         .execution_options(yield_per=500)
     )
-    result = await session.stream(stmt)
+    # SQLAlchemy types the row from the selected columns, not the outer joins that can
+    # leave the author's columns NULL (anonymous and imported comments).
+    result = cast(
+        "AsyncResult[Comment, str | None, ImportedIdentity | None]", await session.stream(stmt)
+    )
     async for row in result:
         yield row
         # Rows are not needed once written; keep the identity map from growing.

@@ -137,7 +137,11 @@ async def list_similarity_pairs(
         .order_by(PageSimilarity.found_at.desc(), PageSimilarity.page_id)
         .limit(limit)
     )
-    return [tuple(row) for row in (await session.execute(stmt)).all()]
+    # Unpacked rather than tuple(row), which mypy can only type as tuple[object, ...].
+    return [
+        (page_id, other_page_id, similarity, found_at)
+        for page_id, other_page_id, similarity, found_at in (await session.execute(stmt)).all()
+    ]
 
 
 # --- Canonical links ----------------------------------------------------------------------
@@ -170,7 +174,10 @@ async def list_canonical_suggestions(
         .order_by(PageCanonicalLink.created_at.desc(), PageCanonicalLink.id.desc())
         .limit(limit)
     )
-    return [tuple(row) for row in (await session.execute(stmt)).all()]
+    return [
+        (page_id, target_page_id, created_at)
+        for page_id, target_page_id, created_at in (await session.execute(stmt)).all()
+    ]
 
 
 async def list_canonical_links(session: AsyncSession, page_id: int) -> list[PageCanonicalLink]:

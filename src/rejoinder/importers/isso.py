@@ -148,7 +148,7 @@ def _comment(
         created_at=parse_timestamp(created, where),
         edited_at=parse_timestamp(modified, where) if modified is not None else None,
         where=where,
-        status=_MODES[mode],  # type: ignore[index]
+        status=_MODES[mode],
         deleted=mode == 4,
         upvotes=up,
         downvotes=down,

@@ -7,7 +7,7 @@ most things in place) and on PostgreSQL.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Literal
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -18,6 +18,9 @@ from rejoinder.db.models import Base
 from rejoinder.search import is_search_object
 from rejoinder.settings import Settings
 
+if TYPE_CHECKING:
+    from alembic.autogenerate.api import AutogenContext
+
 config = context.config
 target_metadata = Base.metadata
 
@@ -27,7 +30,7 @@ def _settings() -> Settings:
     return settings if isinstance(settings, Settings) else Settings()
 
 
-def _render_item(type_: str, obj: Any, _autogen_context: Any) -> str | bool:
+def _render_item(type_: str, obj: object, _autogen_context: AutogenContext) -> str | Literal[False]:
     # Migrations must not import application types: render ours as what they store.
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

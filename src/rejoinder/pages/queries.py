@@ -6,7 +6,7 @@ import functools
 import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, NamedTuple, cast
+from typing import NamedTuple, cast
 
 from sqlalchemy import ARRAY, Row, String, Table, any_, bindparam, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -264,8 +264,10 @@ async def insert_snapshot(session: AsyncSession, snapshot: PageSnapshot) -> Page
     return snapshot
 
 
-async def list_snapshots(session: AsyncSession, page_id: int, limit: int) -> list[Row[Any]]:
-    """Newest first, without the texts."""
+async def list_snapshots(
+    session: AsyncSession, page_id: int, limit: int
+) -> list[Row[int, datetime, str, int, str | None]]:
+    """Newest first, without the texts: (id, fetched_at, sha256, length, title)."""
     stmt = (
         select(
             PageSnapshot.id,
